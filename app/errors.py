@@ -1,0 +1,144 @@
+"""RFC 9457 problem+json responses with stable machine codes."""
+
+from http import HTTPStatus
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+log = structlog.get_logger()
+PROBLEM_JSON = "application/problem+json"
+
+
+class Problem(BaseModel):
+    """The body of every error response."""
+
+    type: str = "about:blank"
+    title: str
+    status: int
+    code: str
+    detail: str | None = None
+    errors: list[dict[str, Any]] | None = None
+
+
+def _problem_response_doc(description: str) -> dict[str, Any]:
+    return {
+        "model": Problem, "description": description,
+        "content": {PROBLEM_JSON: {"schema": {"$ref": "#/components/schemas/Problem"}}},
+    }
+
+
+# Documented on every API route: the error answers any of them may give.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _problem_response_doc("Not signed in, or the token is invalid"),
+    403: _problem_response_doc("The role or organisation may not do this"),
+    404: _problem_response_doc("Not found (or not visible to the caller)"),
+    409: _problem_response_doc("The current state refuses the request"),
+    413: _problem_response_doc("The request body is too large"),
+    422: _problem_response_doc("The request is malformed"),
+}
+
+
+class AppError(Exception):
+    """An error the API reports to the client; subclasses fix status and code."""
+
+    status: int = 400
+    code: str = "bad_request"
+
+    def __init__(
+        self, detail: str | None = None, *, code: str | None = None, headers: dict | None = None
+    ) -> None:
+        super().__init__(detail or self.code)
+        self.detail = detail
+        self.code = code or self.code
+        self.headers = headers or {}
+
+
+class BadRequest(AppError):
+    status, code = 400, "bad_request"
+
+
+class Unauthorized(AppError):
+    status, code = 401, "unauthenticated"
+
+    def __init__(self, detail: str | None = None, *, code: str | None = None) -> None:
+        super().__init__(detail, code=code, headers={"WWW-Authenticate": "Bearer"})
+
+
+class Forbidden(AppError):
+    status, code = 403, "forbidden"
+
+
+class NotFound(AppError):
+    status, code = 404, "not_found"
+
+
+class Conflict(AppError):
+    status, code = 409, "conflict"
+
+
+class Unprocessable(AppError):
+    status, code = 422, "validation_error"
+
+
+class TooManyRequests(AppError):
+    status, code = 429, "rate_limited"
+
+
+def problem_response(
+    status: int, code: str, detail: str | None = None, *, errors: list | None = None,
+    headers: dict | None = None,
+) -> JSONResponse:
+    """A problem+json response."""
+    body = Problem(
+        title=HTTPStatus(status).phrase, status=status, code=code, detail=detail, errors=errors
+    )
+    return JSONResponse(
+        body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON,
+        headers=headers,
+    )
+
+
+def _clean_errors(errors: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    # Echoing the rejected input back could return megabytes; keep where and why only.
+    return [
+        {"loc": list(e.get("loc", ())), "msg": str(e.get("msg", ""))[:500], "type": e.get("type")}
+        for e in errors
+    ]
+
+
+_STATUS_CODES = {
+    400: "bad_request", 401: "unauthenticated", 403: "forbidden", 404: "not_found",
+    405: "method_not_allowed", 409: "conflict", 413: "payload_too_large",
+    415: "unsupported_media_type", 422: "validation_error", 429: "rate_limited",
+}
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Turn every error into problem+json."""
+
+    @app.exception_handler(AppError)
+    async def _app_error(_: Request, exc: AppError) -> JSONResponse:
+        return problem_response(exc.status, exc.code, exc.detail, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:
+        return problem_response(
+            422, "validation_error", "The request is not valid.",
+            errors=_clean_errors(list(exc.errors())),
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        code = _STATUS_CODES.get(exc.status_code, "http_error")
+        detail = exc.detail if isinstance(exc.detail, str) else None
+        return problem_response(exc.status_code, code, detail, headers=exc.headers)
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        return problem_response(500, "internal_error", "An unexpected error occurred.")

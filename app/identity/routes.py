@@ -1,0 +1,98 @@
+"""Sign-in, the current user, organisations and users."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.security import OAuth2PasswordRequestForm
+
+from app.db import SessionDep
+from app.errors import NotFound
+from app.identity import service
+from app.identity.schemas import (
+    OrganizationCreate,
+    OrganizationOut,
+    Token,
+    UserCreate,
+    UserOut,
+)
+from app.pagination import PageDep
+from app.schemas import MAX_DB_ID, IdPath, Page
+from app.security import AdminUser, CurrentUser, StaffReader, issue_token
+
+router = APIRouter()
+
+
+@router.post("/auth/token", response_model=Token, tags=["identity"])
+async def login(
+    request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
+) -> Token:
+    """OAuth2 password flow: the username is the email."""
+    settings = request.app.state.settings
+    user = await service.authenticate(
+        session, email=form.username, password=form.password, settings=settings
+    )
+    token, lifetime = issue_token(
+        user_id=user.id, role=user.role, organization_id=user.organization_id, settings=settings
+    )
+    return Token(access_token=token, expires_in=lifetime)
+
+
+@router.get("/me", response_model=UserOut, tags=["identity"])
+async def me(session: SessionDep, principal: CurrentUser) -> UserOut:
+    """The signed-in user."""
+    user = await service.get_user(session, user_id=principal.user_id)
+    return UserOut.model_validate(user)
+
+
+@router.post("/organizations", status_code=201, response_model=OrganizationOut, tags=["identity"])
+async def create_organization(
+    session: SessionDep, _: AdminUser, data: OrganizationCreate
+) -> OrganizationOut:
+    """Create an institute, enterprise or auditor organisation (admin)."""
+    return OrganizationOut.model_validate(await service.create_organization(session, data=data))
+
+
+@router.get("/organizations", response_model=Page[OrganizationOut], tags=["identity"])
+async def list_organizations(session: SessionDep, _: StaffReader, page: PageDep):
+    """Every organisation (admin, auditor)."""
+    rows, cursor = await service.list_organizations(session, page=page)
+    return Page(items=[OrganizationOut.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+@router.get("/organizations/{organization_id}", response_model=OrganizationOut, tags=["identity"])
+async def get_organization(
+    session: SessionDep, principal: CurrentUser, organization_id: IdPath
+) -> OrganizationOut:
+    """One organisation: staff read any, members their own."""
+    if not principal.is_staff_reader and principal.organization_id != organization_id:
+        raise NotFound("No such organization.")
+    org = await service.get_organization(session, organization_id=organization_id)
+    return OrganizationOut.model_validate(org)
+
+
+@router.post("/users", status_code=201, response_model=UserOut, tags=["identity"])
+async def create_user(
+    request: Request, session: SessionDep, _: AdminUser, data: UserCreate
+) -> UserOut:
+    """Create a user of any role (admin)."""
+    user = await service.create_user(session, data=data, settings=request.app.state.settings)
+    return UserOut.model_validate(user)
+
+
+@router.get("/users", response_model=Page[UserOut], tags=["identity"])
+async def list_users(
+    session: SessionDep, _: StaffReader, page: PageDep,
+    organization_id: Annotated[int | None, Query(ge=1, le=MAX_DB_ID)] = None,
+):
+    """Every user, optionally of one organisation (admin, auditor)."""
+    rows, cursor = await service.list_users(session, page=page, organization_id=organization_id)
+    return Page(items=[UserOut.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+@router.get("/users/{user_id}", response_model=UserOut, tags=["identity"])
+async def get_user(session: SessionDep, principal: CurrentUser, user_id: IdPath) -> UserOut:
+    """One user: staff read any, others themselves."""
+    user = await service.get_user(session, user_id=user_id)
+    if not service.can_read_user(principal, user):
+        raise NotFound("No such user.")
+    return UserOut.model_validate(user)

@@ -1,0 +1,88 @@
+"""Listing requests and responses."""
+
+from typing import Annotated
+
+from pydantic import Field, StringConstraints, model_validator
+
+from app.listings.models import IpType, ListingStatus, TransferMode
+from app.schemas import Money, RequestModel, ResponseModel, Timestamp
+
+Title = Annotated[str, StringConstraints(min_length=3, max_length=200)]
+Summary = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
+FieldSlug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
+PatentNumber = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9./ -]+$")]
+PatentNumbers = Annotated[list[PatentNumber], Field(max_length=100)]
+Trl = Annotated[int, Field(ge=1, le=9)]
+Currency = Annotated[str, StringConstraints(pattern=r"^CNY$")]
+
+
+def _reserve_not_below_start(starting, reserve) -> None:
+    if starting is not None and reserve is not None and reserve < starting:
+        raise ValueError("reserve_price must not be below starting_price")
+
+
+class ListingCreate(RequestModel):
+    title: Title
+    summary: Summary
+    field: FieldSlug
+    ip_type: IpType
+    patent_numbers: PatentNumbers = []
+    trl: Trl
+    transfer_mode: TransferMode
+    starting_price: Money
+    reserve_price: Money | None = None
+    currency: Currency = "CNY"
+
+    @model_validator(mode="after")
+    def _prices(self) -> "ListingCreate":
+        _reserve_not_below_start(self.starting_price, self.reserve_price)
+        return self
+
+
+class ListingUpdate(RequestModel):
+    """Fields to change; absent fields stay, reserve_price null removes the reserve."""
+
+    title: Title | None = None
+    summary: Summary | None = None
+    field: FieldSlug | None = None
+    ip_type: IpType | None = None
+    patent_numbers: PatentNumbers | None = None
+    trl: Trl | None = None
+    transfer_mode: TransferMode | None = None
+    starting_price: Money | None = None
+    reserve_price: Money | None = None
+    currency: Currency | None = None
+
+    @model_validator(mode="after")
+    def _no_nulls_but_reserve(self) -> "ListingUpdate":
+        for name in self.model_fields_set - {"reserve_price"}:
+            if getattr(self, name) is None:
+                raise ValueError(f"{name} cannot be null")
+        return self
+
+
+class RejectRequest(RequestModel):
+    reason: Annotated[str, StringConstraints(min_length=1, max_length=2000)]
+
+
+class ListingOut(ResponseModel):
+    """A listing; reserve_price is shown only to its institute, admin and auditor (else null)."""
+
+    id: int
+    organization_id: int
+    title: str
+    summary: str
+    field: str
+    ip_type: IpType
+    patent_numbers: list[str]
+    trl: int
+    transfer_mode: TransferMode
+    starting_price: Money
+    reserve_price: Money | None
+    currency: str
+    status: ListingStatus
+    rejection_reason: str | None
+    created_at: Timestamp
+    updated_at: Timestamp
+    submitted_at: Timestamp | None
+    reviewed_at: Timestamp | None

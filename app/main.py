@@ -1,0 +1,56 @@
+"""The ASGI application: routers, error handlers, middleware and lifespan."""
+
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+
+from app import ops
+from app.db import create_engine, create_sessionmaker
+from app.errors import PROBLEM_RESPONSES, install_error_handlers
+from app.identity.routes import router as identity_router
+from app.listings.routes import router as listings_router
+from app.middleware import BodySizeLimit, RequestMetrics
+from app.redis import create_redis, redis_url_or_embedded
+from app.settings import Settings, get_settings
+
+API_PREFIX = "/api/v1"
+
+
+@asynccontextmanager
+async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    """Open the database engine and Redis for the app's life; close them after."""
+    settings: Settings = app.state.settings
+    settings.jwt_key()  # fail at start-up, not at first sign-in
+    db_engine = create_engine(settings.sqlalchemy_url)
+    redis_url, embedded = redis_url_or_embedded(settings)
+    redis = create_redis(redis_url, cluster=settings.redis_cluster)
+    app.state.db_engine = db_engine
+    app.state.sessionmaker = create_sessionmaker(db_engine)
+    app.state.redis = redis
+    try:
+        yield
+    finally:
+        await redis.aclose()
+        await db_engine.dispose()
+        if embedded is not None:
+            embedded.stop()
+
+
+def create_app(settings: Settings | None = None) -> FastAPI:
+    """Build the application for the given (or environment) settings."""
+    settings = settings or get_settings()
+    app = FastAPI(
+        title="techauction",
+        version="0.1.0",
+        summary="Auctions of sci-tech outcomes with auditable settlement.",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    install_error_handlers(app)
+    app.add_middleware(RequestMetrics)
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.include_router(ops.router)
+    for router in (identity_router, listings_router):
+        app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
+    return app

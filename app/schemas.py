@@ -1,0 +1,120 @@
+"""Shared API types: money, timestamps, pages, strict request models."""
+
+import base64
+import re
+from datetime import UTC, datetime
+from decimal import Decimal, InvalidOperation
+from typing import Annotated, Any, Generic, TypeVar
+
+from fastapi import Path
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    WithJsonSchema,
+)
+
+MAX_MONEY = Decimal("1000000000000.00")
+MONEY_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
+_MONEY_RE = re.compile(MONEY_PATTERN)
+
+
+def parse_money(value: Any) -> Decimal:
+    """A positive amount with at most 2 places, at most 1e12, given as a decimal string."""
+    if isinstance(value, Decimal):
+        value = format(value, "f")
+    if not isinstance(value, str):
+        raise ValueError('money must be a decimal string such as "2480000.00"')
+    if len(value) > 20 or not _MONEY_RE.match(value):
+        raise ValueError("money must be digits with at most 2 decimal places")
+    try:
+        amount = Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError("money must be a decimal string") from exc
+    if amount <= 0:
+        raise ValueError("money must be positive")
+    if amount > MAX_MONEY:
+        raise ValueError("money must be at most 1000000000000.00")
+    return amount.quantize(Decimal("0.01"))
+
+
+def format_money(value: Decimal) -> str:
+    """Two places, no exponent."""
+    return f"{value.quantize(Decimal('0.01')):f}"
+
+
+Money = Annotated[
+    Decimal,
+    BeforeValidator(parse_money),
+    PlainSerializer(format_money, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["2480000.00"]}),
+]
+
+
+def format_timestamp(value: datetime) -> str:
+    """UTC ISO 8601 with milliseconds and Z."""
+    value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
+    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+def _aware(value: Any) -> Any:
+    if isinstance(value, datetime) and value.tzinfo is None:
+        raise ValueError("timestamps must carry a time zone (use Z for UTC)")
+    return value
+
+
+Timestamp = Annotated[
+    datetime,
+    PlainSerializer(format_timestamp, return_type=str),
+    WithJsonSchema({"type": "string", "format": "date-time"}),
+]
+TimestampIn = Annotated[datetime, BeforeValidator(_aware), Field()]
+
+
+class RequestModel(BaseModel):
+    """Request bodies refuse unknown fields."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+
+class ResponseModel(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+T = TypeVar("T")
+
+
+class Page(BaseModel, Generic[T]):
+    """One page of a collection; next_cursor is null on the last page."""
+
+    items: list[T]
+    next_cursor: str | None
+
+
+Limit = Annotated[int, Field(ge=1, le=1000)]
+
+
+def encode_cursor(last_id: int) -> str:
+    """An opaque cursor for the row after which the next page starts."""
+    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str | None) -> int | None:
+    """The row id in a cursor; ValueError when it was not made by encode_cursor."""
+    if cursor is None:
+        return None
+    try:
+        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
+        prefix, _, value = raw.partition(":")
+        if prefix != "id" or not value.isdigit() or len(value) > 19:
+            raise ValueError
+        return int(value)
+    except (ValueError, UnicodeDecodeError) as exc:
+        raise ValueError("invalid cursor") from exc
+
+
+MAX_DB_ID = 2**63 - 1
+DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+IdPath = Annotated[int, Path(ge=1, le=MAX_DB_ID)]

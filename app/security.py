@@ -1,0 +1,140 @@
+"""Passwords, access tokens, the current principal and role guards."""
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from enum import StrEnum
+from functools import lru_cache
+from typing import Annotated
+
+import jwt
+from fastapi import Depends, Request
+from fastapi.security import OAuth2PasswordBearer
+from pwdlib import PasswordHash
+from pwdlib.hashers.argon2 import Argon2Hasher
+
+from app.errors import Forbidden, Unauthorized
+from app.settings import Environment, Settings
+
+JWT_ALGORITHM = "HS256"
+JWT_ISSUER = "techauction"
+
+
+class Role(StrEnum):
+    admin = "admin"
+    institute = "institute"
+    enterprise = "enterprise"
+    auditor = "auditor"
+
+
+@lru_cache
+def password_hasher(env: Environment) -> PasswordHash:
+    """Argon2id; the test environment uses cheap parameters so suites stay fast."""
+    if env is Environment.test:
+        return PasswordHash((Argon2Hasher(time_cost=1, memory_cost=1024, parallelism=1),))
+    return PasswordHash((Argon2Hasher(),))
+
+
+def hash_password(password: str, *, settings: Settings) -> str:
+    """An argon2 hash of the password."""
+    return password_hasher(settings.env).hash(password)
+
+
+def verify_password(password: str, password_hash: str | None, *, settings: Settings) -> bool:
+    """Check a password; with no stored hash, still spend the time so timing reveals nothing."""
+    hasher = password_hasher(settings.env)
+    if password_hash is None:
+        hasher.verify(password, _dummy_hash(settings.env))
+        return False
+    return hasher.verify(password, password_hash)
+
+
+@lru_cache
+def _dummy_hash(env: Environment) -> str:
+    return password_hasher(env).hash("no-such-user-dummy-password")
+
+
+@dataclass(frozen=True, slots=True)
+class Principal:
+    """Who is calling, as the access token says."""
+
+    user_id: int
+    role: Role
+    organization_id: int | None
+
+    @property
+    def is_staff_reader(self) -> bool:
+        """Admin and auditor read everything."""
+        return self.role in (Role.admin, Role.auditor)
+
+
+def issue_token(
+    *, user_id: int, role: Role, organization_id: int | None, settings: Settings
+) -> tuple[str, int]:
+    """A signed access token and its lifetime in seconds."""
+    now = datetime.now(UTC)
+    lifetime = timedelta(minutes=settings.access_token_minutes)
+    claims = {
+        "sub": str(user_id), "role": role.value, "org": organization_id,
+        "iss": JWT_ISSUER, "iat": now, "exp": now + lifetime,
+    }
+    token = jwt.encode(claims, settings.jwt_key(), algorithm=JWT_ALGORITHM)
+    return token, int(lifetime.total_seconds())
+
+
+def decode_token(token: str, *, settings: Settings) -> Principal:
+    """The principal of a valid token; Unauthorized otherwise."""
+    try:
+        claims = jwt.decode(
+            token, settings.jwt_key(), algorithms=[JWT_ALGORITHM], issuer=JWT_ISSUER,
+            options={"require": ["sub", "exp", "iat", "iss"]},
+        )
+        org = claims.get("org")
+        return Principal(
+            user_id=int(claims["sub"]), role=Role(claims["role"]),
+            organization_id=int(org) if org is not None else None,
+        )
+    except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
+        raise Unauthorized("The access token is invalid or expired.", code="invalid_token") from exc
+
+
+oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=False)
+
+
+def _optional_principal(
+    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
+) -> Principal | None:
+    if token is None:
+        return None
+    return decode_token(token, settings=request.app.state.settings)
+
+
+def _required_principal(
+    principal: Annotated[Principal | None, Depends(_optional_principal)],
+) -> Principal:
+    if principal is None:
+        raise Unauthorized("Authentication is required.")
+    return principal
+
+
+OptionalUser = Annotated[Principal | None, Depends(_optional_principal)]
+CurrentUser = Annotated[Principal, Depends(_required_principal)]
+
+
+def require_roles(*roles: Role):
+    """A dependency that lets only the given roles through (403 for the others)."""
+
+    def guard(principal: CurrentUser) -> Principal:
+        if principal.role not in roles:
+            raise Forbidden(
+                f"This action needs the role {' or '.join(r.value for r in roles)}.",
+                code="forbidden_role",
+            )
+        return principal
+
+    return Depends(guard)
+
+
+AdminUser = Annotated[Principal, require_roles(Role.admin)]
+StaffReader = Annotated[Principal, require_roles(Role.admin, Role.auditor)]
+InstituteUser = Annotated[Principal, require_roles(Role.institute)]
+EnterpriseUser = Annotated[Principal, require_roles(Role.enterprise)]

@@ -1,0 +1,107 @@
+"""Settings from TECHAUCTION_* environment variables, validated at start-up."""
+
+import os
+import secrets
+import time
+from enum import StrEnum
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+PLACEHOLDER_SECRETS = {"", "changeme", "change-me", "secret", "placeholder", "dev", "test"}
+MIN_SECRET_LENGTH = 32
+
+
+class Environment(StrEnum):
+    production = "production"
+    test = "test"
+    embedded = "embedded"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TECHAUCTION_", extra="ignore")
+
+    env: Environment = Environment.embedded
+    database_url: str | None = None
+    redis_url: str | None = None
+    redis_cluster: bool = False
+    redis_prefix: str = Field(default="ta", pattern=r"^[A-Za-z0-9_.:-]{1,64}$")
+    jwt_secret: SecretStr | None = None
+    access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
+    var_dir: Path = Path("var")
+    max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    _jwt_key: str | None = PrivateAttr(default=None)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str | None) -> str | None:
+        """Accept plain postgresql:// and sqlite:// URLs and pick the async driver."""
+        if not url:
+            return None
+        for plain, driver in (
+            ("postgresql://", "postgresql+asyncpg://"),
+            ("postgres://", "postgresql+asyncpg://"),
+            ("sqlite://", "sqlite+aiosqlite://"),
+        ):
+            if url.startswith(plain):
+                return driver + url[len(plain) :]
+        if url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+            return url
+        raise ValueError("DATABASE_URL must be a postgresql:// or sqlite:// URL")
+
+    @model_validator(mode="after")
+    def _production_needs_real_secrets(self) -> "Settings":
+        if self.env is Environment.production:
+            secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+            if secret.lower() in PLACEHOLDER_SECRETS or len(secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"TECHAUCTION_JWT_SECRET must be a real secret of at least "
+                    f"{MIN_SECRET_LENGTH} characters in production"
+                )
+            if not self.database_url or not self.redis_url:
+                raise ValueError("production needs TECHAUCTION_DATABASE_URL and _REDIS_URL")
+        return self
+
+    @property
+    def sqlalchemy_url(self) -> str:
+        """The database URL, defaulting to a SQLite file under var_dir."""
+        if self.database_url:
+            return self.database_url
+        return f"sqlite+aiosqlite:///{(self.var_dir / 'techauction.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.sqlalchemy_url.startswith("sqlite")
+
+    def jwt_key(self) -> str:
+        """The JWT signing secret; outside production one is generated and kept under var_dir."""
+        if self._jwt_key is None:
+            if self.jwt_secret is not None and self.jwt_secret.get_secret_value():
+                self._jwt_key = self.jwt_secret.get_secret_value()
+            else:
+                self._jwt_key = read_or_create_secret(self.var_dir / "jwt_secret")
+        return self._jwt_key
+
+
+def read_or_create_secret(path: Path) -> str:
+    """A secret kept in a file; created atomically so racing workers agree on one."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    except FileExistsError:
+        for _ in range(50):
+            if value := path.read_text().strip():
+                return value
+            time.sleep(0.02)
+        raise RuntimeError(f"{path} is empty") from None
+    with os.fdopen(fd, "w") as handle:
+        handle.write(secrets.token_urlsafe(48))
+    return path.read_text().strip()
+
+
+@lru_cache
+def get_settings() -> Settings:
+    """The process-wide settings (read once)."""
+    return Settings()

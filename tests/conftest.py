@@ -1,0 +1,92 @@
+"""Fixtures: a migrated throw-away database, real Redis, the app over ASGI, and actors."""
+
+import os
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+import pytest
+import redis.asyncio as aioredis
+from asgi_lifespan import LifespanManager
+
+from app.main import create_app
+from app.redis import EmbeddedRedis
+from app.settings import Environment, Settings
+from tests.support import databases
+from tests.support.actors import Actors
+
+TEST_JWT_SECRET = "test-secret-" + "x" * 40
+
+
+@pytest.fixture(scope="session")
+def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("techauction")
+
+
+@pytest.fixture(scope="session")
+def redis_url(session_tmp: Path) -> str:
+    """The configured Redis, or an embedded real one for the whole session."""
+    if url := os.environ.get("TECHAUCTION_REDIS_URL"):
+        yield url
+        return
+    embedded = EmbeddedRedis(session_tmp / "redis")
+    yield embedded.start()
+    embedded.stop()
+
+
+@pytest.fixture(scope="session")
+async def database_url(session_tmp: Path) -> AsyncIterator[str]:
+    """A fresh database migrated with Alembic (the only way the schema is made)."""
+    url = await databases.create_database(session_tmp)
+    await databases.migrate(url)
+    yield url
+    await databases.drop_database(url)
+
+
+@pytest.fixture
+def redis_prefix() -> str:
+    """A key prefix of this test's own, so tests never see each other's keys."""
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture
+def settings(database_url: str, redis_url: str, redis_prefix: str, tmp_path: Path) -> Settings:
+    return Settings(
+        env=Environment.test, database_url=database_url, redis_url=redis_url,
+        redis_prefix=redis_prefix, jwt_secret=TEST_JWT_SECRET, var_dir=tmp_path / "var",
+    )
+
+
+@pytest.fixture
+async def app(settings: Settings, database_url: str, redis_url: str, redis_prefix: str):
+    """The application with its lifespan running; tables and keys emptied afterwards."""
+    application = create_app(settings)
+    async with LifespanManager(application):
+        yield application
+    await databases.empty_all_tables(database_url)
+    await _delete_keys(redis_url, redis_prefix)
+
+
+async def _delete_keys(redis_url: str, prefix: str) -> None:
+    client = aioredis.Redis.from_url(redis_url)
+    try:
+        keys = [key async for key in client.scan_iter(match=f"{prefix}:*", count=1000)]
+        if keys:
+            await client.delete(*keys)
+    finally:
+        await client.aclose()
+
+
+@pytest.fixture
+async def client(app) -> AsyncIterator[httpx.AsyncClient]:
+    """HTTP through the real ASGI app."""
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def actors(app, client: httpx.AsyncClient, settings: Settings) -> Actors:
+    """Makes signed-in users of every role."""
+    return await Actors.bootstrap(app=app, client=client, settings=settings)
