@@ -40,6 +40,38 @@ def serve(
 
 
 @app.command()
+def worker() -> None:
+    """Close due rounds on time (run as many as you like: closing is idempotent)."""
+    asyncio.run(_run_worker())
+
+
+async def _run_worker() -> None:
+    import signal
+
+    from app.auctions.engine import Engine
+    from app.auctions.worker import run_closer
+    from app.db import create_engine, create_sessionmaker
+    from app.redis import create_redis
+
+    settings = get_settings()
+    if not settings.redis_url:
+        console.print("[red]the worker needs TECHAUCTION_REDIS_URL (the API's Redis)[/red]")
+        raise typer.Exit(2)
+    db_engine = create_engine(settings.sqlalchemy_url)
+    redis = create_redis(settings.redis_url, cluster=settings.redis_cluster)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        loop.add_signal_handler(sig, stop.set)
+    console.print("worker: closing due rounds")
+    try:
+        await run_closer(Engine(redis, settings.redis_prefix), create_sessionmaker(db_engine), stop=stop)
+    finally:
+        await redis.aclose()
+        await db_engine.dispose()
+
+
+@app.command()
 def migrate(
     revision: Annotated[str, typer.Argument(help="target revision")] = "head",
 ) -> None:

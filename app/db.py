@@ -1,6 +1,6 @@
 """Database engine, session factory, declarative base and column types."""
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
 from typing import Annotated, Any
@@ -114,13 +114,30 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False)
 
 
+AfterCommit = Callable[[], Awaitable[None]]
+
+
+def after_commit(session: AsyncSession, action: AfterCommit) -> None:
+    """Run action once this session's transaction has committed (e.g. tell Redis)."""
+    session.info.setdefault("after_commit", []).append(action)
+
+
+async def commit(session: AsyncSession) -> None:
+    """Commit, then run the after-commit actions in order."""
+    await session.commit()
+    actions: list[AfterCommit] = session.info.pop("after_commit", [])
+    for action in actions:
+        await action()
+
+
 async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
-    """The one place that commits: once per request, before the response is sent."""
+    """The one place a request commits: once, before the response is sent."""
     async with request.app.state.sessionmaker() as session:
         try:
             yield session
-            await session.commit()
+            await commit(session)
         except BaseException:
+            session.info.pop("after_commit", None)
             await session.rollback()
             raise
 

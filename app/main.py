@@ -1,11 +1,15 @@
 """The ASGI application: routers, error handlers, middleware and lifespan."""
 
+import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
 from app import ops
+from app.auctions.engine import Engine
+from app.auctions.routes import router as auctions_router
+from app.auctions.worker import run_closer
 from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_RESPONSES, install_error_handlers
 from app.identity.routes import router as identity_router
@@ -28,9 +32,17 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.db_engine = db_engine
     app.state.sessionmaker = create_sessionmaker(db_engine)
     app.state.redis = redis
+    app.state.engine = Engine(redis, settings.redis_prefix)
+    stop = asyncio.Event()
+    closer = None
+    if settings.runs_closer_in_api:
+        closer = asyncio.create_task(run_closer(app.state.engine, app.state.sessionmaker, stop=stop))
     try:
         yield
     finally:
+        stop.set()
+        if closer is not None:
+            await closer
         await redis.aclose()
         await db_engine.dispose()
         if embedded is not None:
@@ -51,6 +63,6 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(ops.router)
-    for router in (identity_router, listings_router):
+    for router in (identity_router, listings_router, auctions_router):
         app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     return app

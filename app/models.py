@@ -1,7 +1,10 @@
 """Every mapped model, imported so Base.metadata is complete (Alembic, tests)."""
 
+from app.auctions.models import Auction, AuctionRound, Bid, Registration
 from app.db import Base
 from app.identity.models import Organization, User
 from app.listings.models import Listing
 
-__all__ = ["Base", "Listing", "Organization", "User"]
+__all__ = [
+    "Auction", "AuctionRound", "Base", "Bid", "Listing", "Organization", "Registration", "User",
+]

@@ -16,11 +16,19 @@ from app.settings import Settings
 AsyncRedis = aioredis.Redis | RedisCluster
 
 
+MAX_CONNECTIONS = 256
+
+
 def create_redis(url: str, *, cluster: bool = False) -> AsyncRedis:
     """An asyncio client for the URL; a cluster client when the URL is a cluster seed node."""
     if cluster:
-        return RedisCluster.from_url(url, decode_responses=True)
-    return aioredis.Redis.from_url(url, decode_responses=True, health_check_interval=30)
+        return RedisCluster.from_url(url, decode_responses=True, max_connections=MAX_CONNECTIONS)
+    # A blocking pool makes a burst wait for a free connection instead of failing.
+    pool = aioredis.BlockingConnectionPool.from_url(
+        url, decode_responses=True, max_connections=MAX_CONNECTIONS, timeout=10,
+        health_check_interval=30,
+    )
+    return aioredis.Redis(connection_pool=pool)
 
 
 def _redis_server_binary() -> str:

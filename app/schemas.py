@@ -2,7 +2,7 @@
 
 import base64
 import re
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Generic, TypeVar
 
@@ -57,6 +57,19 @@ def format_timestamp(value: datetime) -> str:
     """UTC ISO 8601 with milliseconds and Z."""
     value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
     return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+
+
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
+def ms_to_datetime(ms: int) -> datetime:
+    """Epoch milliseconds (the engine's clock) as an aware UTC datetime."""
+    return EPOCH + timedelta(milliseconds=ms)
+
+
+def datetime_to_ms(value: datetime) -> int:
+    """An aware datetime as epoch milliseconds (sub-millisecond part dropped)."""
+    return (value - EPOCH) // timedelta(milliseconds=1)
 
 
 def _aware(value: Any) -> Any:

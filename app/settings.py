@@ -32,6 +32,9 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
     var_dir: Path = Path("var")
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
+    # Close due rounds inside the API process too (default: only in embedded mode, where
+    # `make run` starts no separate worker). Closers are idempotent, so extra ones are safe.
+    closer_in_api: bool | None = None
     _jwt_key: str | None = PrivateAttr(default=None)
 
     @field_validator("database_url")
@@ -70,6 +73,13 @@ class Settings(BaseSettings):
         if self.database_url:
             return self.database_url
         return f"sqlite+aiosqlite:///{(self.var_dir / 'techauction.db').resolve()}"
+
+    @property
+    def runs_closer_in_api(self) -> bool:
+        """Whether the API process also runs the round closer."""
+        if self.closer_in_api is None:
+            return self.env is Environment.embedded
+        return self.closer_in_api
 
     @property
     def is_sqlite(self) -> bool:

@@ -65,7 +65,7 @@ async def test_drift_is_detected(empty_database):
     await asyncio.to_thread(migrations.upgrade, empty_database)
     engine = create_engine(empty_database)
     async with engine.begin() as conn:
-        await conn.exec_driver_sql("DROP TABLE listings")
+        await conn.exec_driver_sql("DROP TABLE bids")
     await engine.dispose()
     diff = await _schema_diff(empty_database)
-    assert any(change[0] == "add_table" and change[1].name == "listings" for change in diff)
+    assert any(change[0] == "add_table" and change[1].name == "bids" for change in diff)

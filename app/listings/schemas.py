@@ -12,7 +12,8 @@ Summary = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
 FieldSlug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
 PatentNumber = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9./ -]+$")]
 PatentNumbers = Annotated[list[PatentNumber], Field(max_length=100)]
-Trl = Annotated[int, Field(ge=1, le=9)]
+# Strict: a JSON true or "7" is not a TRL.
+Trl = Annotated[int, Field(strict=True, ge=1, le=9)]
 Currency = Annotated[str, StringConstraints(pattern=r"^CNY$")]
 
 

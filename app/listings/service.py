@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from sqlalchemy import Select, or_, select
+from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.db import utcnow
@@ -65,7 +65,8 @@ async def create_listing(
     """A new draft listing owned by the caller's institute."""
     listing = Listing(
         organization_id=principal.organization_id, created_by_id=principal.user_id,
-        status=ListingStatus.draft, **data.model_dump(),
+        # dict(data), not model_dump(): the Money serializer would turn amounts into strings.
+        status=ListingStatus.draft, **dict(data),
     )
     session.add(listing)
     await session.flush()
@@ -115,13 +116,23 @@ def _authorize(principal: Principal, listing: Listing, action: Action) -> None:
         raise Forbidden("This listing belongs to another institute.", code="not_owner")
 
 
-def _advance(listing: Listing, action: Action) -> None:
-    target = next_status(action, listing.status)
+async def _advance(session: AsyncSession, listing: Listing, action: Action) -> None:
+    current = listing.status
+    target = next_status(action, current)
+    conflict = Conflict(
+        f"A listing in status {current.value} cannot be {action.value}ed.",
+        code="invalid_transition",
+    )
     if target is None:
-        raise Conflict(
-            f"A listing in status {listing.status.value} cannot be {action.value}ed.",
-            code="invalid_transition",
-        )
+        raise conflict
+    # Compare-and-set: SQLite ignores FOR UPDATE, so a racing request may have moved the
+    # listing since we read it; only the first one still finds it in `current`.
+    moved = await session.execute(
+        update(Listing).where(Listing.id == listing.id, Listing.status == current)
+        .values(status=target).execution_options(synchronize_session=False)
+    )
+    if moved.rowcount != 1:
+        raise conflict
     listing.status = target
 
 
@@ -131,8 +142,9 @@ async def update_listing(
     """Edit a draft or rejected listing (its institute only)."""
     listing = await get_listing(session, principal=principal, listing_id=listing_id, for_update=True)
     _authorize(principal, listing, Action.edit)
-    _advance(listing, Action.edit)
-    changes = data.model_dump(exclude_unset=True)
+    await _advance(session, listing, Action.edit)
+    # Validated values as given (model_dump() would serialize Money to str and break the check).
+    changes = {name: value for name, value in data if name in data.model_fields_set}
     starting = changes.get("starting_price", listing.starting_price)
     reserve = changes.get("reserve_price", listing.reserve_price)
     if reserve is not None and reserve < starting:
@@ -151,7 +163,7 @@ async def transition_listing(
     """Submit, approve, reject or withdraw a listing, as the lifecycle allows."""
     listing = await get_listing(session, principal=principal, listing_id=listing_id, for_update=True)
     _authorize(principal, listing, action)
-    _advance(listing, action)
+    await _advance(session, listing, action)
     now = utcnow()
     if action is Action.submit:
         listing.submitted_at, listing.rejection_reason = now, None

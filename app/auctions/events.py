@@ -1,0 +1,49 @@
+"""Live events of an auction as Server-Sent Events, read from its Redis stream."""
+
+import json
+from collections.abc import AsyncIterator
+
+from fastapi import Request
+
+from app.auctions.engine import Engine, Event
+from app.auctions.service import from_minor
+from app.schemas import format_money, format_timestamp, ms_to_datetime
+
+BLOCK_MS = 5_000
+BATCH = 200
+
+
+def _money(units: str) -> str | None:
+    return format_money(from_minor(int(units))) if units else None
+
+
+def _time(ms: str) -> str | None:
+    return format_timestamp(ms_to_datetime(int(ms))) if ms else None
+
+
+def event_payload(event: Event) -> dict:
+    """The public JSON of one stream entry: money as strings, times as ISO 8601."""
+    f = event.fields
+    if event.type == "bid":
+        return {"sequence": int(f["seq"]), "amount": _money(f["amount"]), "paddle": f["paddle"],
+                "placed_at": _time(f["placed_at_ms"]), "ends_at": _time(f["ends_at_ms"])}
+    if event.type == "extended":
+        return {"sequence": int(f["seq"]), "ends_at": _time(f["ends_at_ms"])}
+    if event.type in ("round_closed", "closed"):
+        return {"round": int(f["round"]) if "round" in f else None, "outcome": f["outcome"],
+                "winning_paddle": f.get("paddle") or None, "hammer_price": _money(f.get("price", "")),
+                "closed_at": _time(f["closed_at_ms"])}
+    return {}
+
+
+async def event_stream(
+    request: Request, *, engine: Engine, auction_id: int, last_id: str | None
+) -> AsyncIterator[dict]:
+    """Everything after last_id, then new events as they come; ends after `closed`."""
+    cursor = last_id or "0-0"
+    while not await request.is_disconnected():
+        for event in await engine.events_since(auction_id, cursor, count=BATCH, block_ms=BLOCK_MS):
+            cursor = event.id
+            yield {"id": event.id, "event": event.type, "data": json.dumps(event_payload(event))}
+            if event.type == "closed":
+                return

@@ -1,0 +1,125 @@
+"""Auctions, their rounds, bidder registrations and the durable bid trail."""
+
+from datetime import datetime
+from decimal import Decimal
+from enum import StrEnum
+
+from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.db import Base, BigId, IdMixin, TimestampMixin, utcnow
+from app.identity.models import str_enum
+
+RATE = Numeric(6, 4)  # premium and commission rates, e.g. 0.0500
+
+
+class AuctionStatus(StrEnum):
+    scheduled = "scheduled"
+    open = "open"
+    closed = "closed"
+    cancelled = "cancelled"
+
+
+class AuctionOutcome(StrEnum):
+    sold = "sold"
+    unsold = "unsold"
+
+
+class RegistrationStatus(StrEnum):
+    pending = "pending"
+    qualified = "qualified"
+    rejected = "rejected"
+
+
+class Auction(IdMixin, TimestampMixin, Base):
+    __tablename__ = "auctions"
+    __table_args__ = (
+        CheckConstraint("bid_increment > 0", name="increment_positive"),
+        CheckConstraint("deposit_amount >= 0", name="deposit_not_negative"),
+        CheckConstraint("buyer_premium_rate >= 0 AND buyer_premium_rate <= 1", name="premium_rate"),
+        CheckConstraint(
+            "seller_commission_rate >= 0 AND seller_commission_rate <= 1", name="commission_rate"
+        ),
+    )
+
+    listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="RESTRICT"), index=True)
+    created_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    status: Mapped[AuctionStatus] = mapped_column(
+        str_enum(AuctionStatus, "auction_status"), default=AuctionStatus.scheduled, index=True
+    )
+    currency: Mapped[str] = mapped_column(String(3))
+    starting_price: Mapped[Decimal]
+    reserve_price: Mapped[Decimal | None]
+    bid_increment: Mapped[Decimal]
+    deposit_amount: Mapped[Decimal]
+    window_seconds: Mapped[int]
+    extension_seconds: Mapped[int]
+    hard_close_at: Mapped[datetime | None]
+    buyer_premium_rate: Mapped[Decimal] = mapped_column(RATE)
+    seller_commission_rate: Mapped[Decimal] = mapped_column(RATE)
+    payment_days: Mapped[int]
+    outcome: Mapped[AuctionOutcome | None] = mapped_column(str_enum(AuctionOutcome, "auction_outcome"))
+    winning_registration_id: Mapped[int | None] = mapped_column(BigId)
+    hammer_price: Mapped[Decimal | None]
+    closed_at: Mapped[datetime | None]
+
+
+class AuctionRound(IdMixin, Base):
+    __tablename__ = "auction_rounds"
+    __table_args__ = (UniqueConstraint("auction_id", "round_index"),)
+
+    auction_id: Mapped[int] = mapped_column(ForeignKey("auctions.id", ondelete="CASCADE"))
+    round_index: Mapped[int]
+    kind: Mapped[str] = mapped_column(String(32))
+    starts_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    # Kind-specific settings (dutch step and floor, how many advance), kept as given.
+    params: Mapped[dict] = mapped_column(JSON, default=dict)
+    closed_at: Mapped[datetime | None]
+    final_ends_at: Mapped[datetime | None]
+
+
+class Registration(IdMixin, TimestampMixin, Base):
+    __tablename__ = "registrations"
+    __table_args__ = (
+        UniqueConstraint("auction_id", "organization_id"),
+        UniqueConstraint("auction_id", "paddle"),
+        UniqueConstraint("deposit_reference"),
+    )
+
+    auction_id: Mapped[int] = mapped_column(ForeignKey("auctions.id", ondelete="RESTRICT"))
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
+    )
+    applicant_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    status: Mapped[RegistrationStatus] = mapped_column(
+        str_enum(RegistrationStatus, "registration_status"), default=RegistrationStatus.pending
+    )
+    paddle: Mapped[str | None] = mapped_column(String(8))
+    deposit_reference: Mapped[str | None] = mapped_column(String(128))
+    qualified_at: Mapped[datetime | None]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+
+
+class Bid(IdMixin, Base):
+    """An accepted bid; the sequence is the order the engine accepted it in."""
+
+    __tablename__ = "bids"
+    __table_args__ = (
+        UniqueConstraint("auction_id", "sequence"),
+        Index("ix_bids_auction_id_amount", "auction_id", "amount"),
+    )
+
+    auction_id: Mapped[int] = mapped_column(ForeignKey("auctions.id", ondelete="RESTRICT"))
+    round_index: Mapped[int]
+    sequence: Mapped[int]
+    # The bidder is the enterprise (one registration per auction), whichever of its users bid.
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="RESTRICT"))
+    paddle: Mapped[str] = mapped_column(String(8))
+    amount: Mapped[Decimal]
+    placed_at: Mapped[datetime]
+    ends_at: Mapped[datetime]
+    placed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    event_id: Mapped[str] = mapped_column(String(64))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

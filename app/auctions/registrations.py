@@ -1,0 +1,150 @@
+"""Bidder registrations: an enterprise applies, admin qualifies it against a deposit."""
+
+import secrets
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.auctions.engine import Engine
+from app.auctions.models import Auction, AuctionStatus, Registration, RegistrationStatus
+from app.auctions.service import snapshot
+from app.db import after_commit, utcnow
+from app.errors import Conflict, NotFound
+from app.pagination import PageParams, fetch_page
+from app.security import Principal, Role
+
+# Paddles are drawn at random from 1000..9999 (10000..99999 once half of those are taken).
+PADDLE_SPACE = 9000
+
+
+async def register(
+    session: AsyncSession, *, engine: Engine, principal: Principal, auction: Auction
+) -> Registration:
+    """Apply to bid for the caller's enterprise; open until the auction's last round closes."""
+    await _require_open_for_registration(session, engine=engine, auction=auction)
+    registration = Registration(
+        auction_id=auction.id, organization_id=principal.organization_id,
+        applicant_id=principal.user_id, status=RegistrationStatus.pending,
+    )
+    session.add(registration)
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict("Your organization is already registered.", code="already_registered") from exc
+    return registration
+
+
+async def _require_open_for_registration(
+    session: AsyncSession, *, engine: Engine, auction: Auction
+) -> None:
+    snap = await snapshot(session, engine=engine, auction=auction)
+    if auction.status in (AuctionStatus.closed, AuctionStatus.cancelled) or snap.status == "closed":
+        raise Conflict("Registration has closed for this auction.", code="auction_closed")
+
+
+async def get_registration(
+    session: AsyncSession, *, principal: Principal, auction_id: int, registration_id: int
+) -> Registration:
+    """A registration the caller may read: staff any, an enterprise its own; else 404."""
+    registration = await session.get(Registration, registration_id)
+    if registration is None or registration.auction_id != auction_id or not _may_read(
+        principal, registration
+    ):
+        raise NotFound("No such registration.", code="registration_not_found")
+    return registration
+
+
+def _may_read(principal: Principal, registration: Registration) -> bool:
+    return principal.is_staff_reader or (
+        principal.role is Role.enterprise
+        and principal.organization_id == registration.organization_id
+    )
+
+
+async def list_registrations(
+    session: AsyncSession, *, principal: Principal, auction_id: int, page: PageParams
+) -> tuple[list[Registration], str | None]:
+    """Registrations of an auction: staff all, an enterprise its own."""
+    stmt = select(Registration).where(Registration.auction_id == auction_id)
+    if not principal.is_staff_reader:
+        stmt = stmt.where(Registration.organization_id == principal.organization_id)
+    return await fetch_page(session, stmt, id_column=Registration.id, page=page)
+
+
+async def approve(
+    session: AsyncSession, *, engine: Engine, principal: Principal, auction: Auction,
+    registration_id: int, deposit_reference: str,
+) -> Registration:
+    """Qualify a pending registration against a deposit; it gets a random paddle number."""
+    registration = await session.scalar(
+        select(Registration).where(
+            Registration.id == registration_id, Registration.auction_id == auction.id
+        ).with_for_update()
+    )
+    if registration is None:
+        raise NotFound("No such registration.", code="registration_not_found")
+    if registration.status is not RegistrationStatus.pending:
+        raise Conflict(f"The registration is already {registration.status.value}.", code="invalid_transition")
+    await _require_open_for_registration(session, engine=engine, auction=auction)
+    await _check_deposit_unused(session, deposit_reference)
+    registration.deposit_reference = deposit_reference
+    registration.status = RegistrationStatus.qualified
+    registration.qualified_at = utcnow()
+    registration.decided_by_id = principal.user_id
+    await _assign_paddle(session, registration)
+    organization_id, paddle = registration.organization_id, registration.paddle
+    after_commit(session, lambda: engine.qualify(auction.id, organization_id, paddle))
+    return registration
+
+
+async def _check_deposit_unused(session: AsyncSession, deposit_reference: str) -> None:
+    used = await session.scalar(
+        select(Registration.id).where(Registration.deposit_reference == deposit_reference)
+    )
+    if used is not None:
+        raise Conflict("This deposit already qualified a registration.", code="deposit_already_used")
+
+
+async def _assign_paddle(session: AsyncSession, registration: Registration) -> None:
+    """A random free paddle, so numbers say nothing about registration order."""
+    # Lock the auction row: approvals of one auction pick paddles one at a time.
+    await session.execute(
+        select(Auction.id).where(Auction.id == registration.auction_id).with_for_update()
+    )
+    taken = set((await session.scalars(
+        select(Registration.paddle).where(
+            Registration.auction_id == registration.auction_id, Registration.paddle.is_not(None)
+        )
+    )).all())
+    space = PADDLE_SPACE if len(taken) < PADDLE_SPACE // 2 else PADDLE_SPACE * 10
+    while (paddle := str(PADDLE_SPACE // 9 + secrets.randbelow(space))) in taken:
+        pass
+    registration.paddle = paddle
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise Conflict(
+            "This deposit already qualified a registration.", code="deposit_already_used"
+        ) from exc
+
+
+async def reject(
+    session: AsyncSession, *, principal: Principal, auction: Auction, registration_id: int
+) -> Registration:
+    """Refuse a pending registration."""
+    registration = await session.scalar(
+        select(Registration).where(
+            Registration.id == registration_id, Registration.auction_id == auction.id
+        ).with_for_update()
+    )
+    if registration is None:
+        raise NotFound("No such registration.", code="registration_not_found")
+    if registration.status is not RegistrationStatus.pending:
+        raise Conflict(f"The registration is already {registration.status.value}.", code="invalid_transition")
+    registration.status = RegistrationStatus.rejected
+    registration.decided_by_id = principal.user_id
+    await session.flush()
+    return registration

@@ -1,0 +1,171 @@
+"""Auction, registration and bid endpoints: thin views over the services."""
+
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, Header, Query, Request
+from sse_starlette import EventSourceResponse
+
+from app.auctions import bidding, registrations, service
+from app.auctions.engine import Engine
+from app.auctions.events import event_stream
+from app.auctions.models import AuctionStatus
+from app.auctions.schemas import (
+    AuctionCreate,
+    AuctionOut,
+    BidCreate,
+    BidOut,
+    RegistrationApprove,
+    RegistrationOut,
+)
+from app.db import SessionDep
+from app.pagination import PageDep
+from app.schemas import MAX_DB_ID, IdPath, Page
+from app.security import AdminUser, CurrentUser, EnterpriseUser, OptionalUser
+
+router = APIRouter(prefix="/auctions", tags=["auctions"])
+
+
+def _engine(request: Request) -> Engine:
+    return request.app.state.engine
+
+
+EngineDep = Annotated[Engine, Depends(_engine)]
+IdempotencyKey = Annotated[
+    str | None,
+    Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$"),
+]
+
+
+@router.post("", status_code=201, response_model=AuctionOut)
+async def create_auction(
+    session: SessionDep, engine: EngineDep, principal: AdminUser, data: AuctionCreate
+) -> AuctionOut:
+    """Schedule an auction of an approved listing (admin)."""
+    auction = await service.create_auction(session, engine=engine, principal=principal, data=data)
+    return await service.describe(session, engine=engine, auction=auction, principal=principal)
+
+
+@router.get("", response_model=Page[AuctionOut])
+async def list_auctions(
+    session: SessionDep, engine: EngineDep, principal: OptionalUser, page: PageDep,
+    listing_id: Annotated[int | None, Query(ge=1, le=MAX_DB_ID)] = None,
+    status: AuctionStatus | None = None,
+):
+    """Auctions, newest first, with their live state (a page may be short when filtering)."""
+    rows, cursor = await service.list_auctions(session, page=page, listing_id=listing_id)
+    items = [
+        await service.describe(session, engine=engine, auction=a, principal=principal) for a in rows
+    ]
+    return Page(items=[i for i in items if status is None or i.status is status], next_cursor=cursor)
+
+
+@router.get("/{auction_id}", response_model=AuctionOut)
+async def get_auction(
+    session: SessionDep, engine: EngineDep, principal: OptionalUser, auction_id: IdPath
+) -> AuctionOut:
+    """One auction with its live state: status, price, leading paddle, ends_at, server_time."""
+    auction = await service.get_auction(session, auction_id=auction_id)
+    return await service.describe(session, engine=engine, auction=auction, principal=principal)
+
+
+@router.post("/{auction_id}/registrations", status_code=201, response_model=RegistrationOut)
+async def register(
+    session: SessionDep, engine: EngineDep, principal: EnterpriseUser, auction_id: IdPath
+) -> RegistrationOut:
+    """Apply to bid (enterprise); pending until admin qualifies it."""
+    auction = await service.get_auction(session, auction_id=auction_id)
+    registration = await registrations.register(
+        session, engine=engine, principal=principal, auction=auction
+    )
+    return RegistrationOut.model_validate(registration)
+
+
+@router.get("/{auction_id}/registrations", response_model=Page[RegistrationOut])
+async def list_registrations(
+    session: SessionDep, principal: CurrentUser, auction_id: IdPath, page: PageDep
+):
+    """Registrations: admin and auditor see all, an enterprise its own."""
+    await service.get_auction(session, auction_id=auction_id)
+    rows, cursor = await registrations.list_registrations(
+        session, principal=principal, auction_id=auction_id, page=page
+    )
+    return Page(items=[RegistrationOut.model_validate(r) for r in rows], next_cursor=cursor)
+
+
+@router.get("/{auction_id}/registrations/{registration_id}", response_model=RegistrationOut)
+async def get_registration(
+    session: SessionDep, principal: CurrentUser, auction_id: IdPath, registration_id: IdPath
+) -> RegistrationOut:
+    """One registration (admin, auditor, or the registered enterprise)."""
+    registration = await registrations.get_registration(
+        session, principal=principal, auction_id=auction_id, registration_id=registration_id
+    )
+    return RegistrationOut.model_validate(registration)
+
+
+@router.post(
+    "/{auction_id}/registrations/{registration_id}/approve", response_model=RegistrationOut
+)
+async def approve_registration(
+    session: SessionDep, engine: EngineDep, principal: AdminUser, auction_id: IdPath,
+    registration_id: IdPath, data: RegistrationApprove,
+) -> RegistrationOut:
+    """Qualify a registration against its deposit; assigns the paddle (admin)."""
+    auction = await service.get_auction(session, auction_id=auction_id)
+    registration = await registrations.approve(
+        session, engine=engine, principal=principal, auction=auction,
+        registration_id=registration_id, deposit_reference=data.deposit_reference,
+    )
+    return RegistrationOut.model_validate(registration)
+
+
+@router.post(
+    "/{auction_id}/registrations/{registration_id}/reject", response_model=RegistrationOut
+)
+async def reject_registration(
+    session: SessionDep, principal: AdminUser, auction_id: IdPath, registration_id: IdPath
+) -> RegistrationOut:
+    """Refuse a pending registration (admin)."""
+    auction = await service.get_auction(session, auction_id=auction_id)
+    registration = await registrations.reject(
+        session, principal=principal, auction=auction, registration_id=registration_id
+    )
+    return RegistrationOut.model_validate(registration)
+
+
+@router.post("/{auction_id}/bids", status_code=201, response_model=BidOut)
+async def place_bid(
+    session: SessionDep, engine: EngineDep, principal: EnterpriseUser, auction_id: IdPath,
+    data: BidCreate, idempotency_key: IdempotencyKey = None,
+) -> BidOut:
+    """Bid (qualified enterprise). A 201 means the bid is accepted and in the durable trail."""
+    bid = await bidding.place_bid(
+        session, engine=engine, principal=principal, auction_id=auction_id, amount=data.amount,
+        idempotency_key=idempotency_key,
+    )
+    return bidding.bid_out(bid, principal)
+
+
+@router.get("/{auction_id}/bids", response_model=Page[BidOut])
+async def list_bids(
+    session: SessionDep, principal: OptionalUser, auction_id: IdPath, page: PageDep
+):
+    """Accepted bids, newest first; bidders appear as paddles except to admin and auditor."""
+    auction = await service.get_auction(session, auction_id=auction_id)
+    rows, cursor = await bidding.list_bids(session, auction=auction, page=page)
+    return Page(items=[bidding.bid_out(b, principal) for b in rows], next_cursor=cursor)
+
+
+@router.get("/{auction_id}/events", response_class=EventSourceResponse)
+async def events(
+    request: Request, session: SessionDep, engine: EngineDep, auction_id: IdPath,
+    last_event_id: Annotated[
+        str | None, Header(alias="Last-Event-ID", max_length=64, pattern=r"^[0-9]+-[0-9]+$")
+    ] = None,
+) -> EventSourceResponse:
+    """Server-Sent Events: bid, extended, round_closed, closed; resume with Last-Event-ID."""
+    await service.get_auction(session, auction_id=auction_id)
+    return EventSourceResponse(
+        event_stream(request, engine=engine, auction_id=auction_id, last_id=last_event_id),
+        ping=15,
+    )

@@ -1,0 +1,160 @@
+"""Auction, registration and bid requests and responses."""
+
+import re
+from decimal import Decimal
+from typing import Annotated, Literal
+
+from pydantic import (
+    BeforeValidator,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
+
+from app.auctions.models import AuctionOutcome, AuctionStatus, RegistrationStatus
+from app.schemas import DbId, Money, RequestModel, ResponseModel, Timestamp, TimestampIn
+
+RATE_PATTERN = r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$"
+_RATE_RE = re.compile(RATE_PATTERN)
+MAX_ROUND_SECONDS = 30 * 24 * 3600
+
+
+def _parse_rate(value: object) -> Decimal:
+    if isinstance(value, Decimal):  # from the database
+        return value
+    if not isinstance(value, str) or len(value) > 6:
+        raise ValueError('a rate is a decimal string between "0" and "1", e.g. "0.05"')
+    if not _RATE_RE.match(value):
+        raise ValueError("a rate is between 0 and 1 with at most 4 decimal places")
+    return Decimal(value)
+
+
+Rate = Annotated[
+    Decimal,
+    BeforeValidator(_parse_rate),
+    PlainSerializer(lambda d: f"{d:.4f}", return_type=str),
+    WithJsonSchema({"type": "string", "pattern": RATE_PATTERN, "examples": ["0.0500"]}),
+]
+RoundKind = Literal["english", "dutch", "sealed_first_price", "sealed_second_price"]
+
+
+class RoundIn(RequestModel):
+    kind: RoundKind
+    starts_at: TimestampIn
+    ends_at: TimestampIn
+
+    @model_validator(mode="after")
+    def _order(self) -> "RoundIn":
+        if self.ends_at <= self.starts_at:
+            raise ValueError("ends_at must be after starts_at")
+        if (self.ends_at - self.starts_at).total_seconds() > MAX_ROUND_SECONDS:
+            raise ValueError("a round lasts at most 30 days")
+        return self
+
+
+class AntiSniping(RequestModel):
+    window_seconds: Annotated[int, Field(ge=0, le=3600)] = 0
+    extension_seconds: Annotated[int, Field(ge=0, le=3600)] = 0
+    hard_close_at: TimestampIn | None = None
+
+
+class AuctionCreate(RequestModel):
+    listing_id: DbId
+    rounds: Annotated[list[RoundIn], Field(min_length=1, max_length=5)]
+    bid_increment: Money
+    deposit_amount: Money
+    anti_sniping: AntiSniping = AntiSniping()
+    buyer_premium_rate: Rate = Decimal("0")
+    seller_commission_rate: Rate = Decimal("0")
+    payment_days: Annotated[int, Field(ge=1, le=365)] = 30
+
+    @model_validator(mode="after")
+    def _rounds_in_sequence(self) -> "AuctionCreate":
+        for before, after in zip(self.rounds, self.rounds[1:], strict=False):
+            if after.starts_at < before.ends_at:
+                raise ValueError("each round must start after the previous one ends")
+        hard = self.anti_sniping.hard_close_at
+        if hard is not None and hard < self.rounds[-1].ends_at:
+            raise ValueError("hard_close_at must not be before the last round's ends_at")
+        return self
+
+
+class RoundOut(ResponseModel):
+    round_index: int
+    kind: str
+    starts_at: Timestamp
+    ends_at: Timestamp
+    closed_at: Timestamp | None = None
+    final_ends_at: Timestamp | None = None
+
+
+class AntiSnipingOut(ResponseModel):
+    window_seconds: int
+    extension_seconds: int
+    hard_close_at: Timestamp | None
+
+
+class AuctionOut(ResponseModel):
+    """An auction with its live state, read from the engine at server_time."""
+
+    id: int
+    listing_id: int
+    listing_title: str
+    status: AuctionStatus
+    currency: str
+    starting_price: Money
+    reserve_price: Money | None = Field(description="only for the owner, admin and auditor")
+    bid_increment: Money
+    deposit_amount: Money
+    anti_sniping: AntiSnipingOut
+    buyer_premium_rate: Rate
+    seller_commission_rate: Rate
+    payment_days: int
+    rounds: list[RoundOut]
+    current_round: int | None
+    current_round_kind: str | None
+    current_price: Money | None
+    minimum_next_bid: Money | None
+    leading_paddle: str | None
+    starts_at: Timestamp | None
+    ends_at: Timestamp | None
+    bid_count: int
+    outcome: AuctionOutcome | None
+    server_time: Timestamp
+    created_at: Timestamp
+
+
+class RegistrationOut(ResponseModel):
+    id: int
+    auction_id: int
+    organization_id: int
+    status: RegistrationStatus
+    paddle: str | None
+    deposit_reference: str | None
+    created_at: Timestamp
+    qualified_at: Timestamp | None
+
+
+class RegistrationApprove(RequestModel):
+    deposit_reference: Annotated[
+        str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._/:-]+$")
+    ]
+
+
+class BidCreate(RequestModel):
+    amount: Money
+
+
+class BidOut(ResponseModel):
+    """An accepted bid; organization_id is shown to admin and auditor only."""
+
+    id: int
+    sequence: int
+    round_index: int
+    amount: Money
+    paddle: str
+    placed_at: Timestamp
+    ends_at: Timestamp
+    organization_id: int | None = None

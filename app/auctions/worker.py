@@ -1,0 +1,111 @@
+"""Closes due rounds on time: deadlines from Redis, re-checked inside the close script,
+finalised in SQL exactly once however many closers race."""
+
+import asyncio
+
+import structlog
+from sqlalchemy import select, update
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auctions.engine import CloseResult, Engine
+from app.auctions.models import Auction, AuctionOutcome, AuctionRound, AuctionStatus, Registration
+from app.auctions.service import from_minor, load_round
+from app.db import commit
+from app.listings.models import Listing, ListingStatus
+from app.schemas import ms_to_datetime
+
+log = structlog.get_logger()
+POLL_SECONDS = 0.05
+BATCH = 100
+
+
+async def close_due(engine: Engine, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Try to close every auction whose recorded deadline has passed; how many were finalised."""
+    now_ms = await engine.server_time_ms()
+    finalised = 0
+    for auction_id in await engine.due_auctions(now_ms, BATCH):
+        finalised += await close_auction(engine, sessionmaker, int(auction_id))
+    return finalised
+
+
+async def close_auction(
+    engine: Engine, sessionmaker: async_sessionmaker[AsyncSession], auction_id: int
+) -> bool:
+    """Close one auction's round if due and finalise it in SQL; True if this call finalised it."""
+    result = await engine.close_round(auction_id)
+    if result.status == "not_due":
+        await engine.schedule_deadline(auction_id, int(result.ends_at_ms))
+        return False
+    async with sessionmaker() as session:
+        if result.status == "no_round":
+            await _reload(session, engine, auction_id)
+            return False
+        finalised = await finalise(session, auction_id=auction_id, result=result)
+        await commit(session)
+    # Only now: a crash before this line leaves the deadline, and the next pass redoes both steps.
+    await engine.unschedule_deadline(auction_id)
+    if finalised:
+        log.info("auction_closed", auction_id=auction_id, outcome=result.outcome)
+    return finalised
+
+
+async def _reload(session: AsyncSession, engine: Engine, auction_id: int) -> None:
+    """Redis lost the round: rebuild it from SQL (closed ones just leave the schedule)."""
+    auction = await session.get(Auction, auction_id)
+    if auction is None or auction.status in (AuctionStatus.closed, AuctionStatus.cancelled):
+        await engine.unschedule_deadline(auction_id)
+        return
+    await load_round(session, engine=engine, auction=auction)
+
+
+async def finalise(session: AsyncSession, *, auction_id: int, result: CloseResult) -> bool:
+    """Record the close in SQL once: the conditional update lets exactly one closer through."""
+    outcome = result.outcome
+    sold = outcome is not None and outcome.sold
+    winner_registration = None
+    if sold:
+        winner_registration = await session.scalar(
+            select(Registration.id).where(
+                Registration.auction_id == auction_id,
+                Registration.organization_id == int(outcome.winner),
+            )
+        )
+    closed_at = ms_to_datetime(int(result.closed_at_ms))
+    claimed = await session.execute(
+        update(Auction)
+        .where(Auction.id == auction_id, Auction.status.not_in([AuctionStatus.closed]))
+        .values(
+            status=AuctionStatus.closed, closed_at=closed_at,
+            outcome=AuctionOutcome.sold if sold else AuctionOutcome.unsold,
+            hammer_price=from_minor(outcome.price) if sold else None,
+            winning_registration_id=winner_registration,
+        )
+    )
+    if claimed.rowcount != 1:
+        return False
+    await session.execute(
+        update(AuctionRound)
+        .where(AuctionRound.auction_id == auction_id, AuctionRound.round_index == result.round_index)
+        .values(closed_at=closed_at, final_ends_at=ms_to_datetime(int(result.ends_at_ms)))
+    )
+    listing_id = select(Auction.listing_id).where(Auction.id == auction_id).scalar_subquery()
+    await session.execute(
+        update(Listing).where(Listing.id == listing_id)
+        .values(status=ListingStatus.sold if sold else ListingStatus.unsold)
+    )
+    return True
+
+
+async def run_closer(
+    engine: Engine, sessionmaker: async_sessionmaker[AsyncSession], *, stop: asyncio.Event
+) -> None:
+    """Poll for due rounds until stop is set; errors are logged and the loop goes on."""
+    while not stop.is_set():
+        try:
+            await close_due(engine, sessionmaker)
+        except Exception:
+            log.exception("closer_pass_failed")
+        try:
+            await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)
+        except TimeoutError:
+            pass

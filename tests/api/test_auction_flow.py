@@ -1,0 +1,52 @@
+"""An english auction end to end through HTTP: create, register, qualify, bid, close."""
+
+import asyncio
+
+from app.auctions.worker import close_due
+from tests.support.auctions import API, create_auction, qualified_bidder
+
+
+async def test_english_auction_end_to_end(actors, client, app):
+    auction = await create_auction(actors, lasts=1.5, increment="10000.00")
+    auction_id = auction["id"]
+    assert auction["status"] == "open" and auction["current_price"] is None
+    assert auction["minimum_next_bid"] == "2000000.00"
+    alice = await qualified_bidder(actors, auction_id)
+    bob = await qualified_bidder(actors, auction_id)
+
+    first = await client.post(f"{API}/auctions/{auction_id}/bids", json={"amount": "2000000.00"},
+                              headers=alice.headers)
+    assert first.status_code == 201, first.text
+    body = first.json()
+    assert body["sequence"] == 1 and body["amount"] == "2000000.00" and body["paddle"]
+    assert "organization_id" not in body or body["organization_id"] is None
+
+    again = await client.post(f"{API}/auctions/{auction_id}/bids", json={"amount": "2100000.00"},
+                              headers=alice.headers)
+    assert again.status_code == 409 and again.json()["code"] == "already_leading"
+    low = await client.post(f"{API}/auctions/{auction_id}/bids", json={"amount": "2005000.00"},
+                            headers=bob.headers)
+    assert low.status_code == 409 and low.json()["code"] == "bid_too_low"
+    second = await client.post(f"{API}/auctions/{auction_id}/bids", json={"amount": "2010000.00"},
+                               headers=bob.headers)
+    assert second.status_code == 201
+
+    state = (await client.get(f"{API}/auctions/{auction_id}")).json()
+    assert state["current_price"] == "2010000.00"
+    assert state["leading_paddle"] == second.json()["paddle"]
+    assert state["bid_count"] == 2 and state["minimum_next_bid"] == "2020000.00"
+
+    await asyncio.sleep(1.6)
+    assert (await client.get(f"{API}/auctions/{auction_id}")).json()["status"] == "closed"
+    late = await client.post(f"{API}/auctions/{auction_id}/bids", json={"amount": "3000000.00"},
+                             headers=alice.headers)
+    assert late.status_code == 409 and late.json()["code"] == "auction_closed"
+
+    assert await close_due(app.state.engine, app.state.sessionmaker) == 1
+    closed = (await client.get(f"{API}/auctions/{auction_id}")).json()
+    assert closed["status"] == "closed" and closed["outcome"] == "sold"
+    listing = (await client.get(f"{API}/listings/{closed['listing_id']}")).json()
+    assert listing["status"] == "sold"
+    bids = (await client.get(f"{API}/auctions/{auction_id}/bids", headers=actors.admin.headers)).json()
+    assert [b["sequence"] for b in bids["items"]] == [2, 1]
+    assert bids["items"][0]["organization_id"] == bob.organization_id

@@ -1,0 +1,66 @@
+"""Fixtures for the bidding engine: real Redis (single and cluster), a unique prefix per test."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Iterator
+
+import pytest
+import redis.asyncio as aioredis
+from redis.asyncio.cluster import RedisCluster
+
+from app.auctions.engine import AsyncRedisClient, Engine
+
+from .cluster import LocalCluster, binaries
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A 3-master Redis Cluster started for this session; yields its seed URL."""
+    if binaries() is None:
+        pytest.skip("redis-server/redis-cli not installed: no cluster tests")
+    local = LocalCluster(tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        yield local.start()
+    finally:
+        local.stop()
+
+
+@pytest.fixture(scope="session")
+async def single_client(redis_url: str) -> AsyncIterator[aioredis.Redis]:
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True)
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture(scope="session")
+async def cluster_client(cluster: str) -> AsyncIterator[RedisCluster]:
+    client = RedisCluster.from_url(cluster, decode_responses=True)
+    await client.initialize()
+    yield client
+    await client.aclose()
+
+
+@pytest.fixture
+def key_prefix() -> str:
+    """A prefix unique to this test, so tests never see each other's keys."""
+    return f"test:{uuid.uuid4().hex}"
+
+
+async def _delete_prefixed(client: AsyncRedisClient, prefix: str) -> None:
+    """Delete every key under prefix, one key per call (cluster-safe)."""
+    async for key in client.scan_iter(match=f"{prefix}:*", count=1000):
+        await client.delete(key)
+
+
+@pytest.fixture(params=["single", "cluster"])
+def backend(request: pytest.FixtureRequest) -> AsyncRedisClient:
+    """The Redis client of each backend the Lua tests must pass on."""
+    return request.getfixturevalue(f"{request.param}_client")
+
+
+@pytest.fixture
+async def engine(backend: AsyncRedisClient, key_prefix: str) -> AsyncIterator[Engine]:
+    """An engine on an isolated prefix (single Redis and cluster); its keys are removed after."""
+    yield Engine(backend, key_prefix)
+    await _delete_prefixed(backend, key_prefix)
