@@ -84,6 +84,35 @@ def migrate(
     console.print(f"database migrated to {revision}")
 
 
+audit_app = typer.Typer(no_args_is_help=True, help="The audit ledger.")
+app.add_typer(audit_app, name="audit")
+
+
+@audit_app.command("verify")
+def audit_verify() -> None:
+    """Check the ledger's hash chain; exit 1 naming the first bad entry."""
+    result = asyncio.run(_verify_ledger())
+    if result.ok:
+        console.print(f"ledger ok: {result.entries} entries, head {result.head}")
+        return
+    console.print(
+        f"[red]ledger broken at sequence {result.first_bad_sequence}:[/red] {result.reason}"
+    )
+    raise typer.Exit(1)
+
+
+async def _verify_ledger():
+    from app.audit import ledger
+    from app.db import create_engine, create_sessionmaker
+
+    engine = create_engine(get_settings().sqlalchemy_url)
+    try:
+        async with create_sessionmaker(engine)() as session:
+            return await ledger.verify(session)
+    finally:
+        await engine.dispose()
+
+
 @app.command("create-admin")
 def create_admin(
     email: Annotated[str, typer.Option(help="the admin's email (sign-in name)")],
@@ -117,7 +146,7 @@ async def _create_user(data) -> int:
     engine = create_engine(settings.sqlalchemy_url)
     try:
         async with create_sessionmaker(engine)() as session:
-            user = await service.create_user(session, data=data, settings=settings)
+            user = await service.create_user(session, data=data, settings=settings, actor_id=None)
             await session.commit()
             return user.id
     finally:

@@ -8,8 +8,10 @@ from fastapi import FastAPI
 
 from app import ops
 from app.auctions.engine import Engine
+from app.auctions.journal import Journal
 from app.auctions.routes import router as auctions_router
 from app.auctions.worker import run_closer
+from app.audit.routes import router as audit_router
 from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_RESPONSES, install_error_handlers
 from app.identity.routes import router as identity_router
@@ -33,6 +35,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessionmaker = create_sessionmaker(db_engine)
     app.state.redis = redis
     app.state.engine = Engine(redis, settings.redis_prefix)
+    app.state.journal = Journal(app.state.sessionmaker)
+    app.state.journal.start()
     stop = asyncio.Event()
     closer = None
     if settings.runs_closer_in_api:
@@ -43,6 +47,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop.set()
         if closer is not None:
             await closer
+        await app.state.journal.stop()
         await redis.aclose()
         await db_engine.dispose()
         if embedded is not None:
@@ -63,6 +68,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(ops.router)
-    for router in (identity_router, listings_router, auctions_router):
+    for router in (identity_router, listings_router, auctions_router, audit_router):
         app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
+    if settings.bench_endpoints:
+        from app.bench_routes import router as bench_router
+
+        app.include_router(bench_router)
     return app

@@ -1,10 +1,12 @@
 """Every mapped model, imported so Base.metadata is complete (Alembic, tests)."""
 
 from app.auctions.models import Auction, AuctionRound, Bid, Registration
+from app.audit.models import LedgerEntry, LedgerHead
 from app.db import Base
 from app.identity.models import Organization, User
 from app.listings.models import Listing
 
 __all__ = [
-    "Auction", "AuctionRound", "Base", "Bid", "Listing", "Organization", "Registration", "User",
+    "Auction", "AuctionRound", "Base", "Bid", "LedgerEntry", "LedgerHead", "Listing",
+    "Organization", "Registration", "User",
 ]

@@ -38,4 +38,4 @@ async def fetch_page(
     if len(rows) <= page.limit:
         return rows, None
     rows = rows[: page.limit]
-    return rows, encode_cursor(rows[-1].id)
+    return rows, encode_cursor(getattr(rows[-1], id_column.key))

@@ -10,6 +10,8 @@ from pathlib import Path
 import redis
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from app.settings import Settings
 
@@ -65,10 +67,18 @@ class EmbeddedRedis:
         return f"unix://{self.socket}"
 
     def _alive(self) -> bool:
+        if not self.socket.exists():
+            return False
+        # No retries: a refused connection must answer at once while we poll for start-up.
+        client = redis.Redis(
+            unix_socket_path=str(self.socket), socket_timeout=1, retry=Retry(NoBackoff(), 0)
+        )
         try:
-            return bool(redis.Redis(unix_socket_path=str(self.socket), socket_timeout=1).ping())
+            return bool(client.ping())
         except (redis.RedisError, OSError):
             return False
+        finally:
+            client.close()
 
     def start(self) -> str:
         """Start the server unless one already answers on the socket; return its URL."""

@@ -35,6 +35,8 @@ class Settings(BaseSettings):
     # Close due rounds inside the API process too (default: only in embedded mode, where
     # `make run` starts no separate worker). Closers are idempotent, so extra ones are safe.
     closer_in_api: bool | None = None
+    # Mount the bench-only endpoints under /bench (for `techauction bench`; never in production).
+    bench_endpoints: bool = False
     _jwt_key: str | None = PrivateAttr(default=None)
 
     @field_validator("database_url")

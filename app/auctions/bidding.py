@@ -1,16 +1,18 @@
 """Placing bids (one Lua call, then the durable trail) and reading the trail."""
 
+from decimal import Decimal
+
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auctions.engine import BidAccepted, BidResult, Engine, fingerprint_of
-from app.auctions.journal import record_bid
+from app.auctions.journal import BidEntry, Journal
 from app.auctions.models import Auction, Bid
 from app.auctions.schemas import BidOut
-from app.auctions.service import get_auction, load_round, to_minor
+from app.auctions.service import from_minor, get_auction, load_round, to_minor
 from app.errors import Conflict
 from app.pagination import PageParams, fetch_page
-from app.schemas import format_money
+from app.schemas import format_money, ms_to_datetime
 from app.security import Principal
 
 # Codes whose cause may be a Redis that lost the auction: rebuild from SQL and decide again.
@@ -27,27 +29,32 @@ _MESSAGES = {
 
 
 async def place_bid(
-    session: AsyncSession, *, engine: Engine, principal: Principal, auction_id: int,
-    amount, idempotency_key: str | None,
-) -> Bid:
-    """Decide the bid in Redis; an accepted bid is recorded in the trail before we answer."""
+    *, engine: Engine, journal: Journal, sessionmaker: async_sessionmaker[AsyncSession],
+    principal: Principal, auction_id: int, amount: Decimal, idempotency_key: str | None,
+) -> BidOut:
+    """Decide the bid in Redis; an accepted bid is in the SQL trail before we answer."""
     fingerprint = fingerprint_of({"amount": format_money(amount)})
-    result = await _decide(
-        engine, auction_id, principal, to_minor(amount), idempotency_key, fingerprint
-    )
+    args = (engine, auction_id, principal, to_minor(amount), idempotency_key, fingerprint)
+    result = await _decide(*args)
     if not result.ok and result.code in _MAYBE_UNLOADED and await engine.read(auction_id) is None:
-        auction = await get_auction(session, auction_id=auction_id)
-        await load_round(session, engine=engine, auction=auction)
-        result = await _decide(
-            engine, auction_id, principal, to_minor(amount), idempotency_key, fingerprint
-        )
+        async with sessionmaker() as session:
+            auction = await get_auction(session, auction_id=auction_id)
+            await load_round(session, engine=engine, auction=auction)
+        result = await _decide(*args)
     if not result.ok:
         raise Conflict(_MESSAGES.get(result.code, result.code), code=result.code)
     assert isinstance(result, BidAccepted)
-    return await record_bid(
-        session, auction_id=auction_id, round_index=0, accepted=result,
-        organization_id=principal.organization_id, placed_by_id=principal.user_id,
-        idempotency_key=idempotency_key,
+    entry = BidEntry(
+        auction_id=auction_id, round_index=0, sequence=result.seq,
+        organization_id=principal.organization_id, paddle=result.paddle,
+        amount=from_minor(result.amount), placed_at=ms_to_datetime(result.placed_at_ms),
+        ends_at=ms_to_datetime(result.ends_at_ms), placed_by_id=principal.user_id,
+        idempotency_key=idempotency_key, event_id=result.event_id,
+    )
+    bid_id = await journal.record(entry)
+    return BidOut(
+        id=bid_id, sequence=entry.sequence, round_index=entry.round_index, amount=entry.amount,
+        paddle=entry.paddle, placed_at=entry.placed_at, ends_at=entry.ends_at,
     )
 
 

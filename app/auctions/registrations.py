@@ -9,6 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auctions.engine import Engine
 from app.auctions.models import Auction, AuctionStatus, Registration, RegistrationStatus
 from app.auctions.service import snapshot
+from app.audit import ledger
 from app.db import after_commit, utcnow
 from app.errors import Conflict, NotFound
 from app.pagination import PageParams, fetch_page
@@ -33,7 +34,21 @@ async def register(
             await session.flush()
     except IntegrityError as exc:
         raise Conflict("Your organization is already registered.", code="already_registered") from exc
+    await _record(session, principal, registration, "registration.created")
     return registration
+
+
+async def _record(
+    session: AsyncSession, principal: Principal, registration: Registration, action: str
+) -> None:
+    await ledger.append(
+        session, actor_id=principal.user_id, action=action, entity_type="registration",
+        entity_id=registration.id,
+        payload={"auction_id": registration.auction_id,
+                 "organization_id": registration.organization_id,
+                 "status": registration.status.value, "paddle": registration.paddle,
+                 "deposit_reference": registration.deposit_reference},
+    )
 
 
 async def _require_open_for_registration(
@@ -95,6 +110,7 @@ async def approve(
     registration.decided_by_id = principal.user_id
     await _assign_paddle(session, registration)
     organization_id, paddle = registration.organization_id, registration.paddle
+    await _record(session, principal, registration, "registration.qualified")
     after_commit(session, lambda: engine.qualify(auction.id, organization_id, paddle))
     return registration
 
@@ -147,4 +163,5 @@ async def reject(
     registration.status = RegistrationStatus.rejected
     registration.decided_by_id = principal.user_id
     await session.flush()
+    await _record(session, principal, registration, "registration.rejected")
     return registration

@@ -12,6 +12,7 @@ from app.auctions.models import AuctionStatus
 from app.auctions.schemas import (
     AuctionCreate,
     AuctionOut,
+    AuctionResult,
     BidCreate,
     BidOut,
     RegistrationApprove,
@@ -66,6 +67,13 @@ async def get_auction(
     """One auction with its live state: status, price, leading paddle, ends_at, server_time."""
     auction = await service.get_auction(session, auction_id=auction_id)
     return await service.describe(session, engine=engine, auction=auction, principal=principal)
+
+
+@router.get("/{auction_id}/result", response_model=AuctionResult)
+async def get_result(session: SessionDep, auction_id: IdPath) -> AuctionResult:
+    """Sold (winning paddle, hammer price) or unsold, once the auction is closed."""
+    auction = await service.get_auction(session, auction_id=auction_id)
+    return await service.result(session, auction=auction)
 
 
 @router.post("/{auction_id}/registrations", status_code=201, response_model=RegistrationOut)
@@ -135,15 +143,16 @@ async def reject_registration(
 
 @router.post("/{auction_id}/bids", status_code=201, response_model=BidOut)
 async def place_bid(
-    session: SessionDep, engine: EngineDep, principal: EnterpriseUser, auction_id: IdPath,
+    request: Request, engine: EngineDep, principal: EnterpriseUser, auction_id: IdPath,
     data: BidCreate, idempotency_key: IdempotencyKey = None,
 ) -> BidOut:
     """Bid (qualified enterprise). A 201 means the bid is accepted and in the durable trail."""
-    bid = await bidding.place_bid(
-        session, engine=engine, principal=principal, auction_id=auction_id, amount=data.amount,
-        idempotency_key=idempotency_key,
+    # The hot path takes no request session: the journal group-commits the trail.
+    return await bidding.place_bid(
+        engine=engine, journal=request.app.state.journal,
+        sessionmaker=request.app.state.sessionmaker, principal=principal, auction_id=auction_id,
+        amount=data.amount, idempotency_key=idempotency_key,
     )
-    return bidding.bid_out(bid, principal)
 
 
 @router.get("/{auction_id}/bids", response_model=Page[BidOut])

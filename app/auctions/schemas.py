@@ -126,6 +126,19 @@ class AuctionOut(ResponseModel):
     created_at: Timestamp
 
 
+class AuctionResult(ResponseModel):
+    """The outcome of a closed auction."""
+
+    auction_id: int
+    outcome: AuctionOutcome
+    winning_paddle: str | None
+    hammer_price: Money | None
+    closed_at: Timestamp
+    settlement_id: int | None = Field(
+        default=None, description="the settlement of a sold auction, once it exists"
+    )
+
+
 class RegistrationOut(ResponseModel):
     id: int
     auction_id: int

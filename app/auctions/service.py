@@ -8,7 +8,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auctions import rules
 from app.auctions.engine import Engine, Snapshot
 from app.auctions.models import Auction, AuctionRound, AuctionStatus, Bid, Registration, RegistrationStatus
-from app.auctions.schemas import AntiSnipingOut, AuctionCreate, AuctionOut, RoundOut
+from app.auctions.schemas import AntiSnipingOut, AuctionCreate, AuctionOut, AuctionResult, RoundOut
+from app.audit import ledger
 from app.db import after_commit
 from app.errors import Conflict, NotFound, Unprocessable
 from app.listings.models import Listing, ListingStatus
@@ -62,6 +63,11 @@ async def create_auction(
     session.add_all(rounds)
     listing.status = ListingStatus.in_auction
     await session.flush()
+    await ledger.append(
+        session, actor_id=principal.user_id, action="auction.created", entity_type="auction",
+        entity_id=auction.id, payload=data.model_dump(mode="json") | {
+            "starting_price": auction.starting_price, "reserve_price": auction.reserve_price},
+    )
     after_commit(session, lambda: load_round(session, engine=engine, auction=auction))
     return auction
 
@@ -188,3 +194,18 @@ def _status(auction: Auction, snap: Snapshot) -> AuctionStatus:
     if auction.status in (AuctionStatus.cancelled, AuctionStatus.closed):
         return auction.status
     return AuctionStatus(snap.status)
+
+
+async def result(session: AsyncSession, *, auction: Auction) -> AuctionResult:
+    """The recorded outcome; 409 until the closer has finalised the auction."""
+    if auction.status is not AuctionStatus.closed or auction.outcome is None:
+        raise Conflict("The auction has not been closed yet.", code="auction_not_closed")
+    paddle = None
+    if auction.winning_registration_id is not None:
+        paddle = await session.scalar(
+            select(Registration.paddle).where(Registration.id == auction.winning_registration_id)
+        )
+    return AuctionResult(
+        auction_id=auction.id, outcome=auction.outcome, winning_paddle=paddle,
+        hammer_price=auction.hammer_price, closed_at=auction.closed_at,
+    )

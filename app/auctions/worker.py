@@ -10,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.auctions.engine import CloseResult, Engine
 from app.auctions.models import Auction, AuctionOutcome, AuctionRound, AuctionStatus, Registration
 from app.auctions.service import from_minor, load_round
+from app.audit import ledger
 from app.db import commit
 from app.listings.models import Listing, ListingStatus
 from app.schemas import ms_to_datetime
@@ -92,6 +93,14 @@ async def finalise(session: AsyncSession, *, auction_id: int, result: CloseResul
     await session.execute(
         update(Listing).where(Listing.id == listing_id)
         .values(status=ListingStatus.sold if sold else ListingStatus.unsold)
+    )
+    await ledger.append(
+        session, actor_id=None, action="auction.closed", entity_type="auction", entity_id=auction_id,
+        payload={"round_index": result.round_index, "ends_at_ms": result.ends_at_ms,
+                 "closed_at": closed_at, "outcome": "sold" if sold else "unsold",
+                 "winner_organization_id": int(outcome.winner) if sold else None,
+                 "winning_paddle": result.winner_paddle,
+                 "hammer_price": from_minor(outcome.price) if sold else None},
     )
     return True
 

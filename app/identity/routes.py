@@ -46,10 +46,11 @@ async def me(session: SessionDep, principal: CurrentUser) -> UserOut:
 
 @router.post("/organizations", status_code=201, response_model=OrganizationOut, tags=["identity"])
 async def create_organization(
-    session: SessionDep, _: AdminUser, data: OrganizationCreate
+    session: SessionDep, admin: AdminUser, data: OrganizationCreate
 ) -> OrganizationOut:
     """Create an institute, enterprise or auditor organisation (admin)."""
-    return OrganizationOut.model_validate(await service.create_organization(session, data=data))
+    org = await service.create_organization(session, data=data, actor_id=admin.user_id)
+    return OrganizationOut.model_validate(org)
 
 
 @router.get("/organizations", response_model=Page[OrganizationOut], tags=["identity"])
@@ -72,10 +73,12 @@ async def get_organization(
 
 @router.post("/users", status_code=201, response_model=UserOut, tags=["identity"])
 async def create_user(
-    request: Request, session: SessionDep, _: AdminUser, data: UserCreate
+    request: Request, session: SessionDep, admin: AdminUser, data: UserCreate
 ) -> UserOut:
     """Create a user of any role (admin)."""
-    user = await service.create_user(session, data=data, settings=request.app.state.settings)
+    user = await service.create_user(
+        session, data=data, settings=request.app.state.settings, actor_id=admin.user_id
+    )
     return UserOut.model_validate(user)
 
 

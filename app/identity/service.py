@@ -5,6 +5,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
+from app.audit import ledger
 from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from app.identity.models import ROLE_ORG_KIND, Organization, User
 from app.identity.schemas import OrganizationCreate, UserCreate
@@ -13,7 +14,9 @@ from app.security import Principal, Role, hash_password, verify_password
 from app.settings import Settings
 
 
-async def create_organization(session: AsyncSession, *, data: OrganizationCreate) -> Organization:
+async def create_organization(
+    session: AsyncSession, *, data: OrganizationCreate, actor_id: int | None
+) -> Organization:
     """Create an organisation; names are unique."""
     org = Organization(name=data.name, kind=data.kind)
     session.add(org)
@@ -22,6 +25,10 @@ async def create_organization(session: AsyncSession, *, data: OrganizationCreate
             await session.flush()
     except IntegrityError as exc:
         raise Conflict("An organization with this name exists.", code="organization_exists") from exc
+    await ledger.append(
+        session, actor_id=actor_id, action="organization.created", entity_type="organization",
+        entity_id=org.id, payload={"name": org.name, "kind": org.kind.value},
+    )
     return org
 
 
@@ -38,7 +45,9 @@ async def list_organizations(session: AsyncSession, *, page: PageParams):
     return await fetch_page(session, select(Organization), id_column=Organization.id, page=page)
 
 
-async def create_user(session: AsyncSession, *, data: UserCreate, settings: Settings) -> User:
+async def create_user(
+    session: AsyncSession, *, data: UserCreate, settings: Settings, actor_id: int | None
+) -> User:
     """Create a user whose role matches the kind of its organisation."""
     await _check_role_fits_organization(session, role=data.role, organization_id=data.organization_id)
     password_hash = await run_in_threadpool(hash_password, data.password, settings=settings)
@@ -52,6 +61,11 @@ async def create_user(session: AsyncSession, *, data: UserCreate, settings: Sett
             await session.flush()
     except IntegrityError as exc:
         raise Conflict("A user with this email exists.", code="email_taken") from exc
+    await ledger.append(
+        session, actor_id=actor_id, action="user.created", entity_type="user", entity_id=user.id,
+        payload={"email": user.email, "role": user.role.value,
+                 "organization_id": user.organization_id},
+    )
     return user
 
 

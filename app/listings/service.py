@@ -133,7 +133,8 @@ async def _advance(session: AsyncSession, listing: Listing, action: Action) -> N
     )
     if moved.rowcount != 1:
         raise conflict
-    listing.status = target
+    # Now that the row is ours, reread it: checks and the response must see its latest values.
+    await session.refresh(listing)
 
 
 async def update_listing(

@@ -9,6 +9,8 @@ from tests.support.auctions import API, create_auction, qualified_bidder
 async def test_english_auction_end_to_end(actors, client, app):
     auction = await create_auction(actors, lasts=1.5, increment="10000.00")
     auction_id = auction["id"]
+    early = await client.get(f"{API}/auctions/{auction_id}/result")
+    assert early.status_code == 409 and early.json()["code"] == "auction_not_closed"
     assert auction["status"] == "open" and auction["current_price"] is None
     assert auction["minimum_next_bid"] == "2000000.00"
     alice = await qualified_bidder(actors, auction_id)
@@ -45,6 +47,9 @@ async def test_english_auction_end_to_end(actors, client, app):
     assert await close_due(app.state.engine, app.state.sessionmaker) == 1
     closed = (await client.get(f"{API}/auctions/{auction_id}")).json()
     assert closed["status"] == "closed" and closed["outcome"] == "sold"
+    result = (await client.get(f"{API}/auctions/{auction_id}/result")).json()
+    assert result["outcome"] == "sold" and result["hammer_price"] == "2010000.00"
+    assert result["winning_paddle"] == second.json()["paddle"]
     listing = (await client.get(f"{API}/listings/{closed['listing_id']}")).json()
     assert listing["status"] == "sold"
     bids = (await client.get(f"{API}/auctions/{auction_id}/bids", headers=actors.admin.headers)).json()

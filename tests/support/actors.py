@@ -38,7 +38,9 @@ class Actors:
         email = f"admin-{uuid.uuid4().hex[:8]}@example.com"
         async with app.state.sessionmaker() as session:
             data = UserCreate(email=email, password=PASSWORD, role=Role.admin)
-            user = await identity.create_user(session, data=data, settings=settings)
+            user = await identity.create_user(
+                session, data=data, settings=settings, actor_id=None
+            )
             await session.commit()
         headers = await sign_in(client, email)
         return cls(client, Actor(user.id, Role.admin, None, email, headers))

@@ -8,6 +8,7 @@ from pathlib import Path
 from sqlalchemy import make_url, text
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from app.audit.ledger import GENESIS_HASH
 from app.db import create_engine
 from app.models import Base
 from app.settings import Settings
@@ -66,5 +67,10 @@ async def empty_all_tables(url: str) -> None:
             else:
                 joined = ", ".join(f'"{n}"' for n in tables)
                 await conn.execute(text(f"TRUNCATE {joined} RESTART IDENTITY CASCADE"))
+            # The ledger starts from its genesis head, as the migration leaves it.
+            await conn.execute(
+                text("INSERT INTO audit_ledger_head (id, sequence, hash) VALUES (1, 0, :h)"),
+                {"h": GENESIS_HASH},
+            )
     finally:
         await engine.dispose()
