@@ -5,8 +5,9 @@ from app.audit.models import LedgerEntry, LedgerHead
 from app.db import Base
 from app.identity.models import Organization, User
 from app.listings.models import Listing
+from app.settlements.models import Settlement
 
 __all__ = [
     "Auction", "AuctionRound", "Base", "Bid", "LedgerEntry", "LedgerHead", "Listing",
-    "Organization", "Registration", "User",
+    "Organization", "Registration", "Settlement", "User",
 ]

@@ -25,6 +25,13 @@ class AuctionOutcome(StrEnum):
     unsold = "unsold"
 
 
+class DepositStatus(StrEnum):
+    held = "held"
+    applied = "applied"
+    released = "released"
+    forfeited = "forfeited"
+
+
 class RegistrationStatus(StrEnum):
     pending = "pending"
     qualified = "qualified"
@@ -97,6 +104,8 @@ class Registration(IdMixin, TimestampMixin, Base):
     )
     paddle: Mapped[str | None] = mapped_column(String(8))
     deposit_reference: Mapped[str | None] = mapped_column(String(128))
+    # held once qualified; at settlement applied (winner), released (others) or forfeited.
+    deposit_status: Mapped[DepositStatus | None] = mapped_column(str_enum(DepositStatus, "deposit_status"))
     qualified_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
 

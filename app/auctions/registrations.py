@@ -7,7 +7,13 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auctions.engine import Engine
-from app.auctions.models import Auction, AuctionStatus, Registration, RegistrationStatus
+from app.auctions.models import (
+    Auction,
+    AuctionStatus,
+    DepositStatus,
+    Registration,
+    RegistrationStatus,
+)
 from app.auctions.service import snapshot
 from app.audit import ledger
 from app.db import after_commit, utcnow
@@ -106,6 +112,7 @@ async def approve(
     await _check_deposit_unused(session, deposit_reference)
     registration.deposit_reference = deposit_reference
     registration.status = RegistrationStatus.qualified
+    registration.deposit_status = DepositStatus.held
     registration.qualified_at = utcnow()
     registration.decided_by_id = principal.user_id
     await _assign_paddle(session, registration)
