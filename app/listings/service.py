@@ -5,6 +5,7 @@ from dataclasses import dataclass
 from sqlalchemy import Select, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import ledger
 from app.db import utcnow
 from app.errors import Conflict, Forbidden, NotFound, Unprocessable
 from app.listings.models import IpType, Listing, ListingStatus, TransferMode
@@ -70,7 +71,17 @@ async def create_listing(
     )
     session.add(listing)
     await session.flush()
+    await _record(session, principal, listing, "listing.created", data.model_dump(mode="json"))
     return listing
+
+
+async def _record(
+    session: AsyncSession, principal: Principal, listing: Listing, action: str, payload: dict
+) -> None:
+    await ledger.append(
+        session, actor_id=principal.user_id, action=action, entity_type="listing",
+        entity_id=listing.id, payload=payload | {"status": listing.status.value},
+    )
 
 
 async def get_listing(
@@ -154,6 +165,10 @@ async def update_listing(
         setattr(listing, name, value)
     listing.rejection_reason = None
     await session.flush()
+    await _record(
+        session, principal, listing, "listing.updated",
+        {"changes": data.model_dump(mode="json", exclude_unset=True)},
+    )
     return listing
 
 
@@ -164,6 +179,7 @@ async def transition_listing(
     """Submit, approve, reject or withdraw a listing, as the lifecycle allows."""
     listing = await get_listing(session, principal=principal, listing_id=listing_id, for_update=True)
     _authorize(principal, listing, action)
+    previous = listing.status
     await _advance(session, listing, action)
     now = utcnow()
     if action is Action.submit:
@@ -172,4 +188,8 @@ async def transition_listing(
         listing.reviewed_at = now
         listing.rejection_reason = reason if action is Action.reject else None
     await session.flush()
+    await _record(
+        session, principal, listing, f"listing.{action.value}",
+        {"from": previous.value, "reason": reason},
+    )
     return listing
