@@ -8,6 +8,7 @@ from typing import Annotated, Any, Generic, TypeVar
 
 from fastapi import Path
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -83,7 +84,7 @@ Timestamp = Annotated[
     PlainSerializer(format_timestamp, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
-TimestampIn = Annotated[datetime, BeforeValidator(_aware), Field()]
+TimestampIn = Annotated[datetime, AfterValidator(_aware)]
 
 
 class RequestModel(BaseModel):

@@ -2,7 +2,7 @@
 
 import secrets
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -99,19 +99,13 @@ async def approve(
     registration_id: int, deposit_reference: str,
 ) -> Registration:
     """Qualify a pending registration against a deposit; it gets a random paddle number."""
-    registration = await session.scalar(
-        select(Registration).where(
-            Registration.id == registration_id, Registration.auction_id == auction.id
-        ).with_for_update()
+    registration = await _claim_pending(
+        session, auction_id=auction.id, registration_id=registration_id,
+        target=RegistrationStatus.qualified,
     )
-    if registration is None:
-        raise NotFound("No such registration.", code="registration_not_found")
-    if registration.status is not RegistrationStatus.pending:
-        raise Conflict(f"The registration is already {registration.status.value}.", code="invalid_transition")
     await _require_open_for_registration(session, engine=engine, auction=auction)
     await _check_deposit_unused(session, deposit_reference)
     registration.deposit_reference = deposit_reference
-    registration.status = RegistrationStatus.qualified
     registration.deposit_status = DepositStatus.held
     registration.qualified_at = utcnow()
     registration.decided_by_id = principal.user_id
@@ -158,17 +152,35 @@ async def reject(
     session: AsyncSession, *, principal: Principal, auction: Auction, registration_id: int
 ) -> Registration:
     """Refuse a pending registration."""
-    registration = await session.scalar(
-        select(Registration).where(
-            Registration.id == registration_id, Registration.auction_id == auction.id
-        ).with_for_update()
+    registration = await _claim_pending(
+        session, auction_id=auction.id, registration_id=registration_id,
+        target=RegistrationStatus.rejected,
     )
-    if registration is None:
-        raise NotFound("No such registration.", code="registration_not_found")
-    if registration.status is not RegistrationStatus.pending:
-        raise Conflict(f"The registration is already {registration.status.value}.", code="invalid_transition")
-    registration.status = RegistrationStatus.rejected
     registration.decided_by_id = principal.user_id
     await session.flush()
     await _record(session, principal, registration, "registration.rejected")
+    return registration
+
+
+async def _claim_pending(
+    session: AsyncSession, *, auction_id: int, registration_id: int, target: RegistrationStatus
+) -> Registration:
+    """Move a pending registration to target; compare-and-set, so one of racing deciders wins."""
+    registration = await session.scalar(
+        select(Registration).where(
+            Registration.id == registration_id, Registration.auction_id == auction_id
+        )
+    )
+    if registration is None:
+        raise NotFound("No such registration.", code="registration_not_found")
+    claimed = await session.execute(
+        update(Registration)
+        .where(Registration.id == registration_id, Registration.status == RegistrationStatus.pending)
+        .values(status=target).execution_options(synchronize_session=False)
+    )
+    await session.refresh(registration)
+    if claimed.rowcount != 1:
+        raise Conflict(
+            f"The registration is already {registration.status.value}.", code="invalid_transition"
+        )
     return registration
