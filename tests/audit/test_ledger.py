@@ -1,6 +1,7 @@
 """The audit ledger: every state change chained by hash; verify names the first tampered entry."""
 
 import asyncio
+import itertools
 import os
 import subprocess
 import sys
@@ -40,7 +41,7 @@ async def test_state_changes_are_chained_and_verify(actors, client):
     entries = (await client.get(f"{API}/audit/ledger", headers=auditor.headers)).json()["items"]
     assert [e["sequence"] for e in entries] == list(range(body["entries"], 0, -1))
     assert entries[0]["hash"] == body["head"]
-    for newer, older in zip(entries, entries[1:], strict=False):
+    for newer, older in itertools.pairwise(entries):
         assert newer["prev_hash"] == older["hash"]
     assert {e["action"] for e in entries} >= {"organization.created", "user.created"}
 
