@@ -7,7 +7,7 @@ from tests.support.auctions import API, create_auction, qualified_bidder
 
 
 async def test_english_auction_end_to_end(actors, client, app):
-    auction = await create_auction(actors, lasts=1.5, increment="10000.00")
+    auction = await create_auction(actors, lasts=4, increment="10000.00")
     auction_id = auction["id"]
     early = await client.get(f"{API}/auctions/{auction_id}/result")
     assert early.status_code == 409 and early.json()["code"] == "auction_not_closed"
@@ -38,7 +38,7 @@ async def test_english_auction_end_to_end(actors, client, app):
     assert state["leading_paddle"] == second.json()["paddle"]
     assert state["bid_count"] == 2 and state["minimum_next_bid"] == "2020000.00"
 
-    await asyncio.sleep(1.6)
+    await _sleep_until_ends(state)
     assert (await client.get(f"{API}/auctions/{auction_id}")).json()["status"] == "closed"
     late = await client.post(f"{API}/auctions/{auction_id}/bids", json={"amount": "3000000.00"},
                              headers=alice.headers)
@@ -55,3 +55,12 @@ async def test_english_auction_end_to_end(actors, client, app):
     bids = (await client.get(f"{API}/auctions/{auction_id}/bids", headers=actors.admin.headers)).json()
     assert [b["sequence"] for b in bids["items"]] == [2, 1]
     assert bids["items"][0]["organization_id"] == bob.organization_id
+
+
+async def _sleep_until_ends(state: dict) -> None:
+    """Wait (bounded) until the round's ends_at has passed by the server's clock."""
+    from datetime import datetime
+
+    ends = datetime.fromisoformat(state["ends_at"].replace("Z", "+00:00"))
+    now = datetime.fromisoformat(state["server_time"].replace("Z", "+00:00"))
+    await asyncio.sleep(min(10.0, (ends - now).total_seconds() + 0.05))
