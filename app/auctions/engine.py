@@ -3,153 +3,64 @@
 Every key of one auction shares the hash tag ``{auction:<id>}`` so the scripts work on a
 Redis Cluster; only the global deadlines sorted set lives elsewhere and is never touched by
 a script. All bidding time is the Redis server's clock (TIME inside the scripts).
+
+Scripts are assembled from ``lua/``: lib.lua (shared helpers) + the kinds (english.lua,
+kinds.lua) + the script itself, so each runs as one atomic EVALSHA.
 """
 
 from __future__ import annotations
 
 import asyncio
-import hashlib
-import json
 import re
-from collections.abc import Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import Any, Literal, cast
+from typing import Any, cast
 
 from redis.asyncio import Redis
 from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ResponseError
 
+from app.auctions.engine_types import (
+    AuctionKeys,
+    BidAccepted,
+    BidRejected,
+    BidResult,
+    CloseResult,
+    CloseStatus,
+    Event,
+    OpenResult,
+    OpenStatus,
+    PlacedBid,
+    Snapshot,
+    bid_result,
+    close_from_state,
+    close_result,
+    fingerprint_of,
+    s_,
+    spec_from,
+    state_from,
+)
 from app.auctions.rules import (
     MAX_AMOUNT,
-    Outcome,
-    RejectCode,
     RoundSpec,
     RoundState,
-    Status,
     UnsupportedRoundKind,
-    effective_status,
+    is_sealed,
 )
 
+__all__ = [
+    "AsyncRedisClient", "AuctionKeys", "BidAccepted", "BidRejected", "BidResult", "CloseResult",
+    "CloseStatus", "Engine", "Event", "OpenResult", "OpenStatus", "PlacedBid", "Snapshot",
+    "fingerprint_of",
+]
+
 AsyncRedisClient = Redis | RedisCluster
-CloseStatus = Literal["not_due", "closed", "already_closed", "no_round"]
-OpenStatus = Literal["opened", "exists", "stale", "previous_round_open"]
 
 LUA_DIR = Path(__file__).with_name("lua")
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
 _PREFIX = re.compile(r"^[A-Za-z0-9_.:-]{1,128}$")
 _UNSUPPORTED = re.compile(r"UNSUPPORTED_ROUND_KIND (\S+)")
-
-
-@dataclass(frozen=True, slots=True)
-class AuctionKeys:
-    """The Redis keys of one auction (one hash slot)."""
-
-    state: str
-    bidders: str
-    idem: str
-    events: str
-
-
-@dataclass(frozen=True, slots=True)
-class BidAccepted:
-    """An accepted bid as recorded in Redis."""
-
-    seq: int
-    amount: int
-    paddle: str
-    placed_at_ms: int
-    ends_at_ms: int
-    extended: bool
-    event_id: str
-    ok: Literal[True] = True
-    code: Literal["accepted"] = "accepted"
-
-
-@dataclass(frozen=True, slots=True)
-class BidRejected:
-    """A refused bid; seq and ends_at_ms describe the unchanged round at decision time."""
-
-    code: RejectCode
-    amount: int
-    paddle: str | None
-    decided_at_ms: int
-    seq: int
-    ends_at_ms: int | None
-    ok: Literal[False] = False
-
-
-BidResult = BidAccepted | BidRejected
-
-
-@dataclass(frozen=True, slots=True)
-class OpenResult:
-    """What open_round did."""
-
-    status: OpenStatus
-    round_index: int
-
-    @property
-    def initialised(self) -> bool:
-        """True when this call initialised the round."""
-        return self.status == "opened"
-
-
-@dataclass(frozen=True, slots=True)
-class CloseResult:
-    """What close_round found or did; outcome is set once the round is closed."""
-
-    status: CloseStatus
-    ends_at_ms: int | None
-    round_index: int | None
-    outcome: Outcome | None
-    winner_paddle: str | None
-    closed_at_ms: int | None
-    now_ms: int
-
-
-@dataclass(frozen=True, slots=True)
-class Snapshot:
-    """A consistent read of a round together with the Redis server time."""
-
-    spec: RoundSpec
-    state: RoundState
-    now_ms: int
-    round_index: int
-    final: bool
-    leader_paddle: str | None
-    close: CloseResult | None
-
-    @property
-    def status(self) -> Status:
-        """Scheduled, open or closed at the server time of the read."""
-        return effective_status(self.spec, self.state, self.now_ms)
-
-
-@dataclass(frozen=True, slots=True)
-class Event:
-    """One entry of an auction's event stream."""
-
-    id: str
-    type: str
-    fields: dict[str, str]
-
-
-def fingerprint_of(body: Mapping[str, Any]) -> str:
-    """SHA-256 of a request body in canonical JSON, for idempotency checks."""
-    canonical = json.dumps(body, sort_keys=True, separators=(",", ":"), default=str)
-    return hashlib.sha256(canonical.encode()).hexdigest()
-
-
-def _s(value: Any) -> str:
-    """A reply element as str, whatever decode_responses is."""
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
-def _opt_int(value: Any) -> int | None:
-    """An int, or None for an empty field."""
-    text = _s(value) if value is not None else ""
-    return int(text) if text else None
+_BAD_BID = re.compile(r"BAD_BID (.+)")
 
 
 def _arg(value: int | None) -> str:
@@ -165,58 +76,30 @@ def _check_id(name: str, value: object) -> str:
     return text
 
 
-def _load(name: str) -> str:
-    return (LUA_DIR / name).read_text(encoding="utf-8")
+def _check_money(name: str, value: int | None) -> None:
+    if value is not None and (
+        isinstance(value, bool) or not isinstance(value, int) or not 0 < value <= MAX_AMOUNT
+    ):
+        raise ValueError(f"{name} must be an integer in 1..{MAX_AMOUNT} minor units")
 
 
-def _raise_unsupported(exc: ResponseError) -> None:
-    """Turn the scripts' UNSUPPORTED_ROUND_KIND error into the rules' exception."""
+def _load(*names: str) -> str:
+    return "\n".join((LUA_DIR / name).read_text(encoding="utf-8") for name in names)
+
+
+def _raise_script_error(exc: ResponseError) -> None:
+    """Turn the scripts' own errors into the rules' exceptions."""
     found = _UNSUPPORTED.search(str(exc))
     if found:
         raise UnsupportedRoundKind(found.group(1)) from exc
+    bad = _BAD_BID.search(str(exc))
+    if bad:
+        raise ValueError(bad.group(1)) from exc
 
 
-def _spec_from(h: Mapping[str, str]) -> RoundSpec:
-    return RoundSpec(
-        kind=h["kind"],
-        starts_at_ms=int(h["starts_at_ms"]),
-        ends_at_ms=int(h["spec_ends_at_ms"]),
-        starting_price=int(h["starting_price"]),
-        increment=int(h["increment"]),
-        window_ms=int(h["window_ms"]),
-        extension_ms=int(h["extension_ms"]),
-        hard_close_ms=_opt_int(h.get("hard_close_ms")),
-        reserve=_opt_int(h.get("reserve")),
-    )
-
-
-def _state_from(h: Mapping[str, str]) -> RoundState:
-    return RoundState(
-        ends_at_ms=int(h["ends_at_ms"]),
-        current_price=_opt_int(h.get("current_price")),
-        leader=h.get("leader") or None,
-        bid_count=int(h.get("bid_count") or 0),
-        seq=int(h.get("seq") or 0),
-        closed=h.get("closed") == "1",
-    )
-
-
-def _bid_result(reply: Sequence[Any]) -> BidResult:
-    status, code, seq, amount, paddle, at, ends, extended, event_id = map(_s, reply)
-    if status == "ok":
-        return BidAccepted(int(seq), int(amount), paddle, int(at), int(ends), extended == "1",
-                           event_id)
-    return BidRejected(cast(RejectCode, code), int(amount), paddle or None, int(at), int(seq),
-                       _opt_int(ends))
-
-
-def _close_result(reply: Sequence[Any]) -> CloseResult:
-    status, ends, round_, outcome, winner, paddle, price, closed_at, now = map(_s, reply)
-    result = None
-    if outcome:
-        result = Outcome(outcome == "sold", winner or None, _opt_int(price))
-    return CloseResult(cast(CloseStatus, status), _opt_int(ends), _opt_int(round_), result,
-                       paddle or None, _opt_int(closed_at), int(now))
+def _pairs(flat: Sequence[Any]) -> dict[str, str]:
+    items = [s_(v) for v in flat]
+    return dict(zip(items[::2], items[1::2], strict=True))
 
 
 class Engine:
@@ -231,8 +114,9 @@ class Engine:
         # so a burst of bids queues here rather than failing.
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._open = redis.register_script(_load("open_round.lua"))
-        self._bid = redis.register_script(_load("place_bid.lua"))
-        self._close = redis.register_script(_load("close_round.lua"))
+        self._bid = redis.register_script(_load("lib.lua", "english.lua", "kinds.lua",
+                                                "place_bid.lua"))
+        self._close = redis.register_script(_load("lib.lua", "close_round.lua"))
         self._read = redis.register_script(_load("read_state.lua"))
 
     @property
@@ -243,14 +127,15 @@ class Engine:
     def keys(self, auction_id: object) -> AuctionKeys:
         """The keys of one auction, all in the hash slot of {auction:<id>}."""
         base = f"{self.prefix}:{{auction:{_check_id('auction_id', auction_id)}}}"
-        return AuctionKeys(f"{base}:state", f"{base}:bidders", f"{base}:idem", f"{base}:events")
+        return AuctionKeys(f"{base}:state", f"{base}:bidders", f"{base}:idem", f"{base}:events",
+                           f"{base}:bids", f"{base}:advanced", f"{base}:private")
 
     async def _run(self, script: Any, keys: Sequence[str], args: Sequence[str]) -> Any:
         try:
             async with self._in_flight:
                 return await script(keys=list(keys), args=list(args))
         except ResponseError as exc:
-            _raise_unsupported(exc)
+            _raise_script_error(exc)
             raise
 
     async def open_round(
@@ -262,71 +147,108 @@ class Engine:
         final: bool = True,
         restore: RoundState | None = None,
         leader_paddle: str | None = None,
+        advanced: Iterable[object] | None = None,
     ) -> OpenResult:
-        """Initialise a round once (restore rebuilds it from the durable trail); schedule it."""
+        """Initialise a round once (restore rebuilds it from the durable trail); schedule it.
+
+        ``advanced``: only these bidders may bid in this round. Left None, a round right
+        after one that advanced its best bidders (spec.advance) is restricted to them.
+        """
+        if spec.kind == "dutch" and not final:
+            raise ValueError("a dutch round sells to its first bidder: it must be the final round")
+        if spec.advance is not None and final:
+            raise ValueError("advance is for non-final rounds: the final round has no next")
         state = restore or RoundState.initial(spec)
         _check_restore(spec, state, leader_paddle)
+        ids = None if advanced is None else [_check_id("bidder_id", b) for b in advanced]
         args = [
             str(round_index), spec.kind, str(spec.starts_at_ms), str(spec.ends_at_ms),
             str(spec.starting_price), str(spec.increment), str(spec.window_ms),
             str(spec.extension_ms), _arg(spec.hard_close_ms), _arg(spec.reserve),
-            "1" if final else "0",
+            "1" if final else "0", "", "", "", "", "", "",
+            _arg(spec.step), _arg(spec.interval_ms), _arg(spec.floor), _arg(spec.advance),
+            "" if ids is None else "1", ",".join(ids or ()), "", "",
         ]
         if restore is not None:
-            args += [_arg(state.current_price), state.leader or "", leader_paddle or "",
-                     str(state.bid_count), str(state.seq), str(state.ends_at_ms)]
-        status, index = map(_s, await self._run(self._open, [self.keys(auction_id).state], args))
+            args[11:17] = [_arg(state.current_price), state.leader or "", leader_paddle or "",
+                           str(state.bid_count), str(state.seq), str(state.ends_at_ms)]
+            args[23] = _arg(state.proxy_max)
+            args[24] = ",".join(f"{b.bidder}:{b.amount}:{b.seq}" for b in state.bids)
+        k = self.keys(auction_id)
+        status, index = map(s_, await self._run(self._open, [k.state, k.bids, k.advanced], args))
         result = OpenResult(cast(OpenStatus, status), int(index))
         if result.initialised:
             await self.schedule_deadline(auction_id, state.ends_at_ms)
         return result
 
-    async def qualify(self, auction_id: object, bidder_id: object, paddle: str) -> None:
-        """Let bidder_id bid in this auction under paddle."""
+    async def qualify(
+        self, auction_id: object, bidder_id: object, paddle: str, *, round_index: int | None = None
+    ) -> None:
+        """Let bidder_id bid in this auction under paddle; with round_index, also let him bid
+        in that round when it is restricted to advanced bidders."""
         bidder = _check_id("bidder_id", bidder_id)
-        await self.redis.hset(self.keys(auction_id).bidders, bidder, _check_id("paddle", paddle))
+        k = self.keys(auction_id)
+        if round_index is not None:
+            await self.redis.sadd(k.advanced, f"{int(round_index)}:{bidder}")
+        await self.redis.hset(k.bidders, bidder, _check_id("paddle", paddle))
 
     async def place_bid(
         self,
         auction_id: object,
         *,
         bidder_id: object,
-        amount: int,
+        amount: int | None = None,
         idempotency_key: str | None = None,
         fingerprint: str | None = None,
+        max_amount: int | None = None,
     ) -> BidResult:
-        """Decide one bid atomically in Redis (idempotent per bidder and key)."""
-        if isinstance(amount, bool) or not isinstance(amount, int) or not 0 < amount <= MAX_AMOUNT:
-            raise ValueError(f"amount must be an integer in 1..{MAX_AMOUNT} minor units")
+        """Decide one bid atomically in Redis (idempotent per bidder and key).
+
+        english: amount, or max_amount for a proxy bid (a secret maximum the engine bids
+        from); sealed: amount (replaces the bidder's earlier sealed bid); dutch: amount is
+        optional, the most the bidder will pay; the bid takes the lot at the clock price.
+        A request the kind cannot take (no amount in english, a proxy in sealed) raises
+        ValueError.
+        """
+        _check_money("amount", amount)
+        _check_money("max_amount", max_amount)
+        if amount is not None and max_amount is not None:
+            raise ValueError("give amount or max_amount, not both")
         if idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
             raise ValueError("idempotency_key must have 1..255 characters")
+        if fingerprint is None:
+            body: dict[str, Any] = {"amount": amount}
+            if max_amount is not None:
+                body["max_amount"] = max_amount
+            fingerprint = fingerprint_of(body)
         k = self.keys(auction_id)
-        args = [
-            _check_id("bidder_id", bidder_id), str(amount), idempotency_key or "",
-            fingerprint if fingerprint is not None else fingerprint_of({"amount": amount}),
-        ]
-        return _bid_result(await self._run(self._bid, [k.state, k.bidders, k.idem, k.events], args))
+        args = [_check_id("bidder_id", bidder_id), _arg(amount), idempotency_key or "",
+                fingerprint, _arg(max_amount)]
+        keys = [k.state, k.bidders, k.idem, k.events, k.bids, k.advanced, k.private]
+        result = bid_result(await self._run(self._bid, keys, args))
+        if isinstance(result, BidAccepted) and result.closed:
+            await self.schedule_deadline(auction_id, result.placed_at_ms)  # finalise now
+        return result
 
     async def close_round(self, auction_id: object) -> CloseResult:
         """Close the round if due; not_due carries the current ends_at for rescheduling."""
         k = self.keys(auction_id)
-        return _close_result(await self._run(self._close, [k.state, k.events], []))
+        keys = [k.state, k.events, k.bids, k.bidders, k.advanced]
+        return close_result(await self._run(self._close, keys, []))
 
     async def read(self, auction_id: object) -> Snapshot | None:
-        """Spec, state and server time read atomically; None when no round was opened."""
-        now, flat = await self._run(self._read, [self.keys(auction_id).state], [])
-        items = [_s(v) for v in flat]
-        h = dict(zip(items[::2], items[1::2], strict=True))
+        """Spec, state and server time read atomically; None when no round was opened.
+
+        The snapshot is the whole truth; show others ``snapshot.public()``."""
+        k = self.keys(auction_id)
+        now, flat, bids = await self._run(self._read, [k.state, k.bids], [])
+        h = _pairs(flat)
         if not h:
             return None
-        close = None
-        if h.get("closed") == "1":
-            reply = ["already_closed", h["ends_at_ms"], h["round"], h.get("outcome", ""),
-                     h.get("winner", ""), h.get("winner_paddle", ""), h.get("price", ""),
-                     h.get("closed_at_ms", ""), _s(now)]
-            close = _close_result(reply)
-        return Snapshot(_spec_from(h), _state_from(h), int(_s(now)), int(h["round"]),
-                        h.get("final") == "1", h.get("leader_paddle") or None, close)
+        close = close_from_state(h, now) if h.get("closed") == "1" else None
+        return Snapshot(spec_from(h), state_from(h, _pairs(bids)), int(s_(now)), int(h["round"]),
+                        h.get("final") == "1", h.get("leader_paddle") or None, close,
+                        h.get("restricted") == "1")
 
     async def schedule_deadline(self, auction_id: object, ends_at_ms: int) -> None:
         """Record (or move) when the worker should next try to close this auction."""
@@ -339,7 +261,7 @@ class Engine:
     async def due_auctions(self, now_ms: int, limit: int = 100) -> list[str]:
         """Auction ids whose recorded deadline is at or before now_ms, earliest first."""
         ids = await self.redis.zrangebyscore(self.deadlines_key, "-inf", now_ms, start=0, num=limit)
-        return [_s(i) for i in ids]
+        return [s_(i) for i in ids]
 
     async def events_since(
         self,
@@ -370,10 +292,24 @@ def _check_restore(spec: RoundSpec, state: RoundState, leader_paddle: str | None
         raise ValueError("a closed round is settled from SQL, not restored into Redis")
     if not spec.ends_at_ms <= state.ends_at_ms <= (spec.hard_close_ms or state.ends_at_ms):
         raise ValueError("restored ends_at_ms must lie between the spec's ends_at and hard close")
-    if (state.leader is None) != (state.current_price is None) or (
+    if is_sealed(spec) or spec.kind == "dutch":
+        if state.leader is not None or state.current_price is not None or state.proxy_max:
+            raise ValueError(f"a {spec.kind} round has no open leader, price or proxy to restore")
+    elif (state.leader is None) != (state.current_price is None) or (
         state.leader is not None and not leader_paddle
     ):
         raise ValueError("a restored leader needs a current price and a paddle, and vice versa")
+    if state.proxy_max is not None and (
+        state.current_price is None or not state.current_price < state.proxy_max <= MAX_AMOUNT
+    ):
+        raise ValueError("a restored proxy maximum must lie above the leader's current price")
+    if len({b.bidder for b in state.bids}) != len(state.bids):
+        raise ValueError("one standing bid per bidder")
+    for bid in state.bids:
+        _check_id("bidder_id", bid.bidder)
+        _check_money("standing bid", bid.amount)
+        if not 0 < bid.seq <= state.seq:
+            raise ValueError("a standing bid's seq must lie in 1..state.seq")
 
 
 def _stream_rows(reply: Any) -> list[Any]:
@@ -387,5 +323,5 @@ def _stream_rows(reply: Any) -> list[Any]:
 
 
 def _event(entry_id: Any, fields: Mapping[Any, Any]) -> Event:
-    decoded = {_s(k): _s(v) for k, v in fields.items()}
-    return Event(_s(entry_id), decoded.get("type", ""), decoded)
+    decoded = {s_(k): s_(v) for k, v in fields.items()}
+    return Event(s_(entry_id), decoded.get("type", ""), decoded)

@@ -2,6 +2,8 @@
 
 Times are offsets in ms from the moment of the decided bid ("now" = 0). The round is set up
 with the prior bids already applied (each at its own offset), then one bid is decided at now.
+This module holds the english table and the machinery; cases_kinds.py adds proxy bidding,
+sealed and dutch rounds and gathers everything in ALL_CASES / ALL_OUTCOME_CASES.
 """
 
 from __future__ import annotations
@@ -24,8 +26,9 @@ BIG = 100_000_000_000_000  # 1,000,000,000,000.00, the largest amount the produc
 @dataclass(frozen=True)
 class Bid:
     bidder: str
-    amount: int
+    amount: int | None
     at: int = -1_000
+    max_amount: int | None = None  # a proxy bid (english)
 
 
 @dataclass(frozen=True)
@@ -34,6 +37,7 @@ class Case:
     bid: Bid
     expect: str  # "accepted" or a reject code
     prior: tuple[Bid, ...] = ()
+    kind: str = "english"
     starts: int = -60_000
     ends: int = 60_000
     starting_price: int = 10_000
@@ -48,6 +52,13 @@ class Case:
     # True when a boundary lies 1 ms after now: only an exact clock decides it, so the Lua
     # run checks agreement with the rules at the script's own clock, not this expectation.
     exact: bool = False
+    step: int | None = None  # dutch clock
+    interval: int | None = None
+    floor: int | None = None
+    expect_amount: int | None = None  # the caller's bid amount when not bid.amount
+    # (bidder, amount) of every bid placed, when not just the caller's own
+    expect_placed: tuple[tuple[str, int], ...] | None = None
+    expect_outbid: bool = False
 
     def __str__(self) -> str:
         return self.name
@@ -61,6 +72,7 @@ class OutcomeCase:
     sold: bool
     winner: str | None = None
     price: int | None = None
+    kind: str = "english"
 
     def __str__(self) -> str:
         return self.name
@@ -159,9 +171,10 @@ def spec_for(case: Case, origin: int) -> RoundSpec:
     """The case's round with absolute times (origin = the time of the decided bid)."""
     hard = None if case.hard_close is None else origin + case.hard_close
     return RoundSpec(
-        kind="english", starts_at_ms=origin + case.starts, ends_at_ms=origin + case.ends,
+        kind=case.kind, starts_at_ms=origin + case.starts, ends_at_ms=origin + case.ends,
         starting_price=case.starting_price, increment=case.increment, window_ms=case.window,
         extension_ms=case.extension, hard_close_ms=hard, reserve=case.reserve,
+        step=case.step, interval_ms=case.interval, floor=case.floor,
     )
 
 
@@ -170,7 +183,7 @@ def apply_prior(spec: RoundSpec, prior: tuple[Bid, ...], origin: int) -> RoundSt
     state = RoundState.initial(spec)
     for bid in prior:
         decision = decide_bid(spec, state, bidder=bid.bidder, amount=bid.amount,
-                              now_ms=origin + bid.at)
+                              max_amount=bid.max_amount, now_ms=origin + bid.at)
         assert isinstance(decision, Accepted), f"prior bid {bid} was refused: {decision}"
         state = decision.state
     return state
@@ -182,8 +195,12 @@ def prior_state(case: Case, spec: RoundSpec, origin: int) -> RoundState:
     return replace(state, closed=True) if case.closed else state
 
 
-def decide(spec: RoundSpec, state: RoundState, bidder: str, amount: int, now: int) -> Decision:
+def decide(
+    spec: RoundSpec, state: RoundState, bidder: str, amount: int | None, now: int,
+    max_amount: int | None = None,
+) -> Decision:
     """The rules' answer, with the qualification check the scripts do first."""
     if bidder not in QUALIFIED:
         return Rejected("not_qualified")
-    return decide_bid(spec, state, bidder=bidder, amount=amount, now_ms=now)
+    return decide_bid(spec, state, bidder=bidder, amount=amount, now_ms=now,
+                      max_amount=max_amount)

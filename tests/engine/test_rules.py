@@ -9,21 +9,28 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from app.auctions.rules import (
+    ENGINE_KINDS,
+    KNOWN_KINDS,
     MAX_AMOUNT,
     REJECT_CODES,
+    SUPPORTED_KINDS,
     Accepted,
     Outcome,
     Rejected,
     RoundSpec,
     RoundState,
+    StandingBid,
     UnsupportedRoundKind,
     decide_bid,
     effective_status,
+    is_sealed,
     minimum_next_bid,
     round_outcome,
+    with_bid,
 )
 
-from .cases import CASES, OUTCOME_CASES, Case, OutcomeCase, apply_prior, decide, prior_state, spec_for
+from .cases import Case, OutcomeCase, apply_prior, decide, prior_state, spec_for
+from .cases_kinds import ALL_CASES, ALL_OUTCOME_CASES, expected_placed, outcome_spec
 
 ORIGIN = 1_700_000_000_000
 
@@ -37,31 +44,58 @@ def spec(**overrides: object) -> RoundSpec:
 
 
 def test_case_names_are_unique() -> None:
-    assert len({c.name for c in CASES}) == len(CASES)
-    assert all(c.expect == "accepted" or c.expect in REJECT_CODES for c in CASES)
+    assert len({c.name for c in ALL_CASES}) == len(ALL_CASES)
+    assert len({c.name for c in ALL_OUTCOME_CASES}) == len(ALL_OUTCOME_CASES)
+    assert all(c.expect == "accepted" or c.expect in REJECT_CODES for c in ALL_CASES)
 
 
-@pytest.mark.parametrize("case", CASES, ids=str)
+@pytest.mark.parametrize("case", ALL_CASES, ids=str)
 def test_case_table(case: Case) -> None:
     s = spec_for(case, ORIGIN)
     before = prior_state(case, s, ORIGIN)
-    decision = decide(s, before, case.bid.bidder, case.bid.amount, ORIGIN)
+    bid = case.bid
+    decision = decide(s, before, bid.bidder, bid.amount, ORIGIN, bid.max_amount)
     if case.expect != "accepted":
         assert decision == Rejected(case.expect)  # type: ignore[arg-type]
         return
     assert isinstance(decision, Accepted)
     ends = before.ends_at_ms if case.expect_ends is None else ORIGIN + case.expect_ends
     assert (decision.ends_at_ms, decision.extended) == (ends, case.expect_extended)
-    assert decision.seq == len(case.prior) + 1
-    assert decision.state == replace(
-        before, current_price=case.bid.amount, leader=case.bid.bidder, ends_at_ms=ends,
-        bid_count=before.bid_count + 1, seq=before.seq + 1,
-    )
+    placed = expected_placed(case)
+    assert [(p.bidder, p.amount) for p in decision.placed] == placed
+    assert [p.seq for p in decision.placed] == list(range(before.seq + 1, before.seq + len(placed) + 1))
+    own = next(p for p in decision.placed if p.bidder == bid.bidder)
+    assert (decision.amount, decision.seq, decision.outbid) == (own.amount, own.seq, case.expect_outbid)
+    new = decision.state
+    assert (new.seq, new.bid_count, new.ends_at_ms) == (
+        before.seq + len(placed), before.bid_count + len(placed), ends)
+    for p in {p.bidder: p for p in decision.placed}.values():  # each bidder's last bid stands
+        assert StandingBid(p.bidder, p.amount, p.seq) in new.bids
+    if is_sealed(s):
+        assert (new.current_price, new.leader, new.proxy_max) == (None, None, None)
+    else:
+        assert (new.leader, new.current_price) == placed[-1]
+    assert new.closed == (s.kind == "dutch")
 
 
-@pytest.mark.parametrize("case", OUTCOME_CASES, ids=str)
+def test_plain_english_bids_change_only_price_leader_and_counters() -> None:
+    for case in (c for c in ALL_CASES if c.kind == "english" and c.expect == "accepted"):
+        if case.expect_placed or case.bid.max_amount or any(b.max_amount for b in case.prior):
+            continue
+        s = spec_for(case, ORIGIN)
+        before = prior_state(case, s, ORIGIN)
+        decision = decide(s, before, case.bid.bidder, case.bid.amount, ORIGIN)
+        assert isinstance(decision, Accepted)
+        assert decision.state == replace(
+            before, current_price=case.bid.amount, leader=case.bid.bidder,
+            ends_at_ms=decision.ends_at_ms, bid_count=before.bid_count + 1, seq=before.seq + 1,
+            bids=with_bid(before.bids, StandingBid(case.bid.bidder, case.bid.amount, before.seq + 1)),
+        ), case.name
+
+
+@pytest.mark.parametrize("case", ALL_OUTCOME_CASES, ids=str)
 def test_outcome_table(case: OutcomeCase) -> None:
-    s = replace(spec_for(CASES[0], ORIGIN), reserve=case.reserve)
+    s = outcome_spec(case, ORIGIN)
     state = apply_prior(s, case.prior, ORIGIN)
     assert round_outcome(s, state) == Outcome(case.sold, case.winner, case.price)
 
@@ -88,10 +122,9 @@ def test_minimum_next_bid() -> None:
     assert minimum_next_bid(s, RoundState(10_000, current_price=250, leader="a")) == 260
 
 
-@pytest.mark.parametrize("kind", ["dutch", "sealed_first_price", "sealed_second_price"])
-def test_known_but_unimplemented_kinds_are_refused(kind: str) -> None:
-    with pytest.raises(UnsupportedRoundKind, match="not implemented yet"):
-        spec(kind=kind)
+def test_every_known_kind_is_implemented() -> None:
+    assert ENGINE_KINDS == KNOWN_KINDS
+    assert SUPPORTED_KINDS == {"english"}  # the HTTP layer's gate, widened by the service
 
 
 def test_unknown_kind_is_refused() -> None:
@@ -101,7 +134,7 @@ def test_unknown_kind_is_refused() -> None:
 
 def test_dispatch_refuses_kind_without_decider() -> None:
     s = spec()
-    object.__setattr__(s, "kind", "dutch")
+    object.__setattr__(s, "kind", "candle")
     with pytest.raises(UnsupportedRoundKind):
         decide_bid(s, RoundState(10_000), bidder="a", amount=100, now_ms=2_000)
     with pytest.raises(UnsupportedRoundKind):
@@ -114,6 +147,13 @@ def test_dispatch_refuses_kind_without_decider() -> None:
         {"ends_at_ms": 1_000}, {"starting_price": 0}, {"increment": 0}, {"window_ms": -1},
         {"extension_ms": -1}, {"hard_close_ms": 9_999}, {"reserve": 0},
         {"starting_price": MAX_AMOUNT + 1}, {"increment": True}, {"starts_at_ms": 1.5},
+        {"increment": MAX_AMOUNT + 1}, {"step": 5}, {"floor": 5}, {"interval_ms": 5},
+        {"advance": 0}, {"kind": "dutch"}, {"kind": "dutch", "step": 1, "interval_ms": 1},
+        {"kind": "dutch", "step": 1, "interval_ms": 1, "floor": 101},
+        {"kind": "dutch", "step": 1, "interval_ms": 0, "floor": 50},
+        {"kind": "dutch", "step": 0, "interval_ms": 1, "floor": 50},
+        {"kind": "dutch", "step": 1, "interval_ms": 1, "floor": 50, "reserve": 60},
+        {"kind": "dutch", "step": 1, "interval_ms": 1, "floor": 50, "advance": 2},
     ],
 )
 def test_invalid_specs_are_refused(overrides: dict[str, object]) -> None:

@@ -1,35 +1,47 @@
--- place_bid.lua: decide one bid atomically, exactly as rules.decide_bid does.
--- KEYS  1 state hash, 2 bidders hash (bidder_id -> paddle), 3 idem hash, 4 events stream
--- ARGV  1 bidder_id, 2 amount (integer minor units), 3 idempotency key ('' = none),
---       4 request fingerprint
+-- place_bid.lua: decide one bid atomically, exactly as rules.decide_bid does
+-- (Engine runs it after lib.lua, english.lua and kinds.lua, as one script).
+-- KEYS  1 state hash, 2 bidders hash (bidder_id -> paddle), 3 idem hash, 4 events stream,
+--       5 bids hash (bidder_id -> 'amount:seq', the standing bids of the round),
+--       6 advanced set ('<round>:<bidder_id>': who may bid in a restricted round),
+--       7 private stream (sealed bids, for the service's trail reconciliation only: never
+--         served to clients; the public events stream gets nothing for a sealed bid)
+-- ARGV  1 bidder_id, 2 amount (integer minor units; '' = none: dutch, proxy),
+--       3 idempotency key ('' = none), 4 request fingerprint, 5 max_amount ('' = no proxy)
 -- Reply (all strings): {'ok'|'err', code ('accepted' or a reject code), seq, amount, paddle,
 --       placed_at_ms (the decision time, also for rejections), ends_at_ms, extended '1'|'0',
---       event id of the bid ('' unless accepted)}
+--       event id of the bid, kind, outbid '1'|'0', closed '1'|'0' (a dutch bid closed the
+--       round), placed (JSON list of [bidder, paddle, seq, amount, ends_at_ms, extended,
+--       event_id, by_proxy] for every bid placed, the caller's and proxies')}
+--   seq/amount/event id are the caller's own bid. Sealed rounds: no public event (the event
+--   id is the private stream's), and a rejection carries seq '0' (it would count hidden bids).
 -- Time is this server's clock (TIME), never the caller's.
-local state, bidders, idem, events = KEYS[1], KEYS[2], KEYS[3], KEYS[4]
-local bidder, amount_s, key, fingerprint = ARGV[1], ARGV[2], ARGV[3], ARGV[4]
+local state, bidders, idem, events, bids, advanced, private = KEYS[1], KEYS[2], KEYS[3],
+  KEYS[4], KEYS[5], KEYS[6], KEYS[7]
+local bidder, amount_s, key, fingerprint, max_s = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
 
-if #amount_s > 15 or not string.match(amount_s, '^[1-9]%d*$') then
-  return redis.error_reply('ERR amount must be a positive integer of minor units')
+local function money(text)
+  if text == nil or text == '' then return nil end
+  if #text > 15 or not string.match(text, '^[1-9]%d*$') then return false end
+  return tonumber(text)
 end
-local amount = tonumber(amount_s)
+local amount, max = money(amount_s), money(max_s)
+if amount == false or max == false then
+  return redis.error_reply('ERR amount and max_amount must be positive integers of minor units')
+end
 
-local t = redis.call('TIME')
-local now = tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
-local function istr(n) return string.format('%.0f', n) end
-
-local FIELDS = { 'round', 'kind', 'closed', 'starts_at_ms', 'ends_at_ms', 'starting_price',
-  'increment', 'window_ms', 'extension_ms', 'hard_close_ms', 'current_price', 'leader', 'seq' }
-local values = redis.call('HMGET', state, unpack(FIELDS))
-local s = {}
-for i, name in ipairs(FIELDS) do s[name] = values[i] end
+local now = now_ms()
+local s = load_fields(state, { 'round', 'kind', 'closed', 'starts_at_ms', 'ends_at_ms',
+  'starting_price', 'increment', 'window_ms', 'extension_ms', 'hard_close_ms', 'current_price',
+  'leader', 'leader_paddle', 'seq', 'bid_count', 'proxy_max', 'step', 'interval_ms', 'floor',
+  'restricted', 'final', 'reserve' })
 local paddle = redis.call('HGET', bidders, bidder)
+local hidden = SEALED[s.kind] == true
 
-local function reply(code, seq, ends_at, extended, id)
-  local status = 'err'
-  if code == 'accepted' then status = 'ok' end
-  return { status, code, seq or '0', amount_s, paddle or '', istr(now), ends_at or '',
-    extended, id }
+local function rejected(code)
+  local seq = s.seq
+  if hidden or seq == '' then seq = '0' end
+  return { 'err', code, seq, amount_s, paddle or '', istr(now), s.ends_at_ms, '0', '', s.kind,
+    '0', '0', '[]' }
 end
 
 local field = false
@@ -39,7 +51,7 @@ if key ~= '' then
   if stored then
     local first = cjson.decode(stored)
     if first[1] == fingerprint then return first[2] end
-    return reply('idempotency_key_reused', s.seq, s.ends_at_ms, '0', '')
+    return rejected('idempotency_key_reused')
   end
 end
 
@@ -48,47 +60,83 @@ local function finish(r)
   return r
 end
 
-if not paddle then return finish(reply('not_qualified', s.seq, s.ends_at_ms, '0', '')) end
-if not s.round then return finish(reply('auction_not_open', s.seq, '', '0', '')) end
-
--- english: ascending bids, minimum increment, the leader may not raise himself, soft close.
-local function decide_english()
-  if s.closed == '1' then return 'auction_closed' end
-  if now < tonumber(s.starts_at_ms) then return 'auction_not_open' end
-  local ends = tonumber(s.ends_at_ms)
-  if now >= ends then return 'auction_closed' end
-  if s.leader == bidder then return 'already_leading' end
-  local minimum = tonumber(s.starting_price)
-  if s.current_price ~= '' then minimum = tonumber(s.current_price) + tonumber(s.increment) end
-  if amount < minimum then return 'bid_too_low' end
-  local new_ends = ends
-  if now >= ends - tonumber(s.window_ms) then
-    new_ends = math.max(ends, now + tonumber(s.extension_ms))
-    if s.hard_close_ms ~= '' then new_ends = math.min(new_ends, tonumber(s.hard_close_ms)) end
-    new_ends = math.max(new_ends, ends)
-  end
-  return 'accepted', new_ends
+if s.round == '' then
+  -- Redis holds no round: never loaded, or lost. Nothing decided here is final (the caller
+  -- may rebuild the round from SQL and ask again), so it is not stored under the key.
+  if not paddle then return rejected('not_qualified') end
+  return rejected('auction_not_open')
+end
+if not paddle then return finish(rejected('not_qualified')) end
+if s.restricted == '1' and redis.call('SISMEMBER', advanced, s.round .. ':' .. bidder) == 0 then
+  return finish(rejected('not_qualified'))
 end
 
-local DECIDERS = { english = decide_english }
+local DECIDERS = { english = decide_english, dutch = decide_dutch,
+  sealed_first_price = decide_sealed, sealed_second_price = decide_sealed }
 local decide = DECIDERS[s.kind]
-if not decide then
-  return redis.error_reply('UNSUPPORTED_ROUND_KIND ' .. tostring(s.kind))
-end
-local code, new_ends = decide()
-if code ~= 'accepted' then return finish(reply(code, s.seq, s.ends_at_ms, '0', '')) end
+if not decide then return redis.error_reply('UNSUPPORTED_ROUND_KIND ' .. s.kind) end
+local plan, detail = decide(s, bidder, amount, max, now)
+if plan == 'bad' then return redis.error_reply('BAD_BID ' .. detail) end
+if type(plan) == 'string' then return finish(rejected(plan)) end
 
-local seq = istr(redis.call('HINCRBY', state, 'seq', 1))
-local ends_s = istr(new_ends)
-local extended = '0'
-if new_ends ~= tonumber(s.ends_at_ms) then extended = '1' end
-redis.call('HINCRBY', state, 'bid_count', 1)
-redis.call('HSET', state, 'current_price', amount_s, 'leader', bidder, 'leader_paddle', paddle,
-  'ends_at_ms', ends_s)
-local id = redis.call('XADD', events, '*', 'type', 'bid', 'seq', seq, 'amount', amount_s,
-  'paddle', paddle, 'placed_at_ms', istr(now), 'ends_at_ms', ends_s, 'round', s.round)
-if extended == '1' then
-  redis.call('XADD', events, '*', 'type', 'extended', 'seq', seq, 'ends_at_ms', ends_s,
-    'round', s.round)
+-- Apply the plan: one seq per bid, soft close after each, the standing bids, the events.
+local ends0 = tonumber(s.ends_at_ms)
+local ends, seq = ends0, tonumber(s.seq)
+local placed, own = {}, nil
+for i, b in ipairs(plan.bids) do
+  local who, value, by_proxy = b[1], b[2], b[3]
+  seq = seq + 1
+  local moved = ends
+  if plan.soft then moved = soft_close(s, ends, now) end
+  if plan.close_at then moved = plan.close_at end
+  local ext = moved > ends
+  ends = moved
+  local who_paddle = paddle
+  if who ~= bidder then who_paddle = s.leader_paddle end
+  redis.call('HSET', bids, who, istr(value) .. ':' .. istr(seq))
+  local id
+  if plan.hidden then
+    id = redis.call('XADD', private, '*', 'type', 'sealed_bid', 'seq', istr(seq),
+      'amount', istr(value), 'paddle', who_paddle, 'bidder', who, 'placed_at_ms', istr(now),
+      'ends_at_ms', istr(ends), 'round', s.round)
+  else
+    id = redis.call('XADD', events, '*', 'type', 'bid', 'seq', istr(seq), 'amount', istr(value),
+      'paddle', who_paddle, 'placed_at_ms', istr(now), 'ends_at_ms', istr(ends), 'round', s.round)
+    if ext then
+      redis.call('XADD', events, '*', 'type', 'extended', 'seq', istr(seq),
+        'ends_at_ms', istr(ends), 'round', s.round)
+    end
+  end
+  local flag_ext, flag_proxy = '0', '0'
+  if ext then flag_ext = '1' end
+  if by_proxy then flag_proxy = '1' end
+  placed[i] = { who, who_paddle, istr(seq), istr(value), istr(ends), flag_ext, id, flag_proxy }
+  if who == bidder then own = placed[i] end
 end
-return finish(reply('accepted', seq, ends_s, extended, id))
+
+local last = placed[#placed]
+redis.call('HSET', state, 'seq', istr(seq), 'ends_at_ms', istr(ends))
+s.bid_count = istr(redis.call('HINCRBY', state, 'bid_count', #plan.bids))
+if not plan.hidden then
+  local keep = ''
+  if plan.keep and plan.keep > tonumber(last[4]) then keep = istr(plan.keep) end
+  redis.call('HSET', state, 'current_price', last[4], 'leader', last[1],
+    'leader_paddle', last[2], 'proxy_max', keep)
+end
+
+local closed = '0'
+if plan.close_at then  -- dutch: the lot is taken; close the round in this same step
+  s.ends_at_ms = istr(ends)
+  local c = { outcome = 'sold', winner = last[1], winner_paddle = last[2], price = last[4] }
+  if s.reserve ~= '' and tonumber(last[4]) < tonumber(s.reserve) then
+    c = { outcome = 'unsold', winner = '', winner_paddle = '', price = '' }
+  end
+  write_close(state, events, s, c, now)
+  closed = '1'
+end
+
+local extended, outbid = '0', '0'
+if ends > ends0 then extended = '1' end
+if last[1] ~= bidder then outbid = '1' end
+return finish({ 'ok', 'accepted', own[3], own[4], paddle, istr(now), istr(ends), extended,
+  own[7], s.kind, outbid, closed, cjson.encode(placed) })

@@ -1,0 +1,1 @@
+"""Benchmarks of techauction (not tests): `techauction bench` runs bench.run."""
