@@ -39,11 +39,28 @@ def event_payload(event: Event) -> dict:
 async def event_stream(
     request: Request, *, engine: Engine, auction_id: int, last_id: str | None
 ) -> AsyncIterator[dict]:
-    """Everything after last_id, then new events as they come; ends after `closed`."""
+    """Everything after last_id, then new events as they come; ends after `closed`.
+
+    A client resuming after `closed` (EventSource reconnects when a stream ends) gets an empty
+    stream that ends at once instead of one that waits forever.
+    """
     cursor = last_id or "0-0"
     while not await request.is_disconnected():
-        for event in await engine.events_since(auction_id, cursor, count=BATCH, block_ms=BLOCK_MS):
+        # Checked before reading: once the round is closed, `closed` is already in the stream.
+        finished = await _finished(engine, auction_id)
+        events = await engine.events_since(
+            auction_id, cursor, count=BATCH, block_ms=None if finished else BLOCK_MS
+        )
+        for event in events:
             cursor = event.id
             yield {"id": event.id, "event": event.type, "data": json.dumps(event_payload(event))}
             if event.type == "closed":
                 return
+        if finished and not events:
+            return
+
+
+async def _finished(engine: Engine, auction_id: int) -> bool:
+    """True once the last round is closed (close_round.lua wrote `closed` in the same step)."""
+    snap = await engine.read(auction_id)
+    return snap is not None and snap.state.closed and snap.final

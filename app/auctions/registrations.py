@@ -99,6 +99,11 @@ async def approve(
     registration_id: int, deposit_reference: str,
 ) -> Registration:
     """Qualify a pending registration against a deposit; it gets a random paddle number."""
+    # Lock the auction row first: approvals of one auction then pick paddles one at a time.
+    # Taking it later deadlocks on PostgreSQL: updating a registration row this transaction
+    # already updated (the claim) re-runs its FK checks, so each approval holds a KEY SHARE on
+    # the auction row, and two of them then wait for each other to upgrade it to FOR UPDATE.
+    await session.execute(select(Auction.id).where(Auction.id == auction.id).with_for_update())
     registration = await _claim_pending(
         session, auction_id=auction.id, registration_id=registration_id,
         target=RegistrationStatus.qualified,
@@ -125,11 +130,8 @@ async def _check_deposit_unused(session: AsyncSession, deposit_reference: str) -
 
 
 async def _assign_paddle(session: AsyncSession, registration: Registration) -> None:
-    """A random free paddle, so numbers say nothing about registration order."""
-    # Lock the auction row: approvals of one auction pick paddles one at a time.
-    await session.execute(
-        select(Auction.id).where(Auction.id == registration.auction_id).with_for_update()
-    )
+    """A random free paddle, so numbers say nothing about registration order (the caller holds
+    the auction row lock)."""
     taken = set((await session.scalars(
         select(Registration.paddle).where(
             Registration.auction_id == registration.auction_id, Registration.paddle.is_not(None)
