@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+from pathlib import Path
 from typing import Annotated
 
 import typer
@@ -151,6 +152,127 @@ async def _create_user(data) -> int:
             return user.id
     finally:
         await engine.dispose()
+
+
+@app.command()
+def bench(
+    quick: Annotated[bool, typer.Option(help="a short smoke run (a few seconds per scenario)")] = False,
+    seconds: Annotated[float, typer.Option(min=1, max=120, help="length of each measured run")] = 10.0,
+    reps: Annotated[int, typer.Option(min=1, max=20, help="runs per scenario (medians reported)")] = 3,
+    connections: Annotated[int, typer.Option(min=2, max=1024, help="wrk connections")] = 64,
+    bidders: Annotated[int, typer.Option(min=2, max=1000, help="qualified enterprise bidders")] = 64,
+) -> None:
+    """Benchmark bidding over HTTP with wrk against its floors and a PostgreSQL baseline."""
+    import sys
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    if not (root / "bench" / "run.py").exists():
+        console.print("[red]bench/ is not here: run from a source checkout[/red]")
+        raise typer.Exit(2)
+    sys.path.insert(0, str(root))
+    from bench.run import Options, main
+
+    raise typer.Exit(main(Options(quick=quick, seconds=seconds, reps=reps,
+                                  connections=connections, bidders=bidders)))
+
+
+@app.command("export")
+def export_settlements(
+    output: Annotated[Path, typer.Option("--output", "-o", dir_okay=False,
+                                         help="file to write; FILE.manifest.json goes beside it")],
+    fmt: Annotated[str, typer.Option("--format", help="csv or ndjson")] = "csv",
+    created_from: Annotated[str | None, typer.Option(
+        "--from", help="created at or after (ISO 8601 with zone)")] = None,
+    created_to: Annotated[str | None, typer.Option(
+        "--to", help="created before (ISO 8601 with zone)")] = None,
+    institute: Annotated[int | None, typer.Option(min=1, help="the institute's organisation id")] = None,
+) -> None:
+    """Export settlements straight from the database, with a signed manifest beside the file."""
+    from app.audit import exports
+
+    try:
+        export = exports.Export(exports.ExportFormat(fmt), exports.ExportFilters(
+            created_from=exports.parse_time(created_from) if created_from else None,
+            created_to=exports.parse_time(created_to) if created_to else None,
+            institute=institute,
+        ))
+    except ValueError as exc:
+        console.print(f"[red]invalid option:[/red] {exc}")
+        raise typer.Exit(2) from None
+    try:
+        asyncio.run(_export(export, output))
+    except OSError as exc:
+        console.print(f"[red]export failed:[/red] {exc}")
+        raise typer.Exit(1) from None
+
+
+async def _export(export, output: Path) -> None:
+    import time
+
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
+
+    from app.audit import exports
+    from app.audit.signing import signer_from_settings
+    from app.db import create_engine
+
+    settings = get_settings()
+    signer = signer_from_settings(settings)
+    engine = create_engine(settings.sqlalchemy_url)
+    columns = ("{task.description}", BarColumn(), MofNCompleteColumn(), TimeRemainingColumn())
+    started = time.perf_counter()
+    try:
+        with Progress(*columns, console=console) as progress:
+            task = progress.add_task("exporting settlements", total=None)
+
+            def advance(done: int, total: int | None) -> None:
+                progress.update(task, completed=done, total=total)
+
+            manifest = await exports.export_to_file(engine, export, signer, output, advance)
+    finally:
+        await engine.dispose()
+    seconds = time.perf_counter() - started
+    console.print(
+        f"exported {manifest['row_count']} rows to {output} in {seconds:.2f} s; "
+        f"manifest {exports.manifest_path(output)} (sha256 {manifest['sha256']})", soft_wrap=True,
+    )
+
+
+@app.command("verify-export")
+def verify_export(
+    file: Annotated[Path, typer.Argument(help="the exported file")],
+    manifest: Annotated[Path, typer.Argument(help="its manifest (FILE.manifest.json)")],
+    public_key: Annotated[Path | None, typer.Option(
+        "--public-key", help="trusted Ed25519 public key (PEM); default: the configured key")] = None,
+) -> None:
+    """Check an export offline: signature, SHA-256 and row count. Exit 0 only when intact."""
+    from rich.markup import escape
+
+    from app.audit import exports, signing
+
+    def fail(*lines: str) -> None:
+        console.print("[bold red]EXPORT VERIFICATION FAILED[/bold red]")
+        for line in lines:
+            console.print(f"[red]  x {escape(line)}[/red]", soft_wrap=True, highlight=False)
+        raise typer.Exit(1)
+
+    try:
+        if public_key is not None:
+            key = signing.parse_public_key(public_key.read_text())
+        elif (key := signing.configured_public_key(get_settings())) is None:
+            fail("no trusted public key: configure TECHAUCTION_SIGNING_KEY or pass --public-key")
+        document = signing.load_document(manifest)
+        if not file.is_file():
+            fail(f"FILE {file} does not exist")
+    except (OSError, ValueError) as exc:
+        fail(str(exc))
+    problems = exports.verify_export(file, document, key)
+    if problems:
+        fail(*problems)
+    console.print(
+        f"[green]export intact:[/green] {escape(str(file))} has {document['row_count']} rows and sha256 "
+        f"{document['sha256']}, signed by key {document['key_id']}", soft_wrap=True,
+    )
 
 
 if __name__ == "__main__":

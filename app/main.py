@@ -11,14 +11,17 @@ from app.auctions.engine import Engine
 from app.auctions.journal import Journal
 from app.auctions.routes import router as auctions_router
 from app.auctions.worker import run_closer
+from app.audit.export_routes import router as export_router
 from app.audit.routes import router as audit_router
 from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_RESPONSES, install_error_handlers
 from app.identity.routes import router as identity_router
 from app.listings.routes import router as listings_router
+from app.logging import configure_logging
 from app.middleware import BodySizeLimit, RequestMetrics
 from app.redis import create_redis, redis_url_or_embedded
 from app.settings import Settings, get_settings
+from app.settlements.routes import router as settlements_router
 
 API_PREFIX = "/api/v1"
 
@@ -35,7 +38,9 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessionmaker = create_sessionmaker(db_engine)
     app.state.redis = redis
     app.state.engine = Engine(redis, settings.redis_prefix)
-    app.state.journal = Journal(app.state.sessionmaker)
+    # The journal has its own small pool so group commits never queue behind reads.
+    journal_engine = create_engine(settings.sqlalchemy_url, pool_size=2)
+    app.state.journal = Journal(create_sessionmaker(journal_engine))
     app.state.journal.start()
     stop = asyncio.Event()
     closer = None
@@ -48,6 +53,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if closer is not None:
             await closer
         await app.state.journal.stop()
+        await journal_engine.dispose()
         await redis.aclose()
         await db_engine.dispose()
         if embedded is not None:
@@ -57,6 +63,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
 def create_app(settings: Settings | None = None) -> FastAPI:
     """Build the application for the given (or environment) settings."""
     settings = settings or get_settings()
+    configure_logging()
     app = FastAPI(
         title="techauction",
         version="0.1.0",
@@ -68,7 +75,10 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.include_router(ops.router)
-    for router in (identity_router, listings_router, auctions_router, audit_router):
+    for router in (
+        identity_router, listings_router, auctions_router, settlements_router, audit_router,
+        export_router,
+    ):
         app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     if settings.bench_endpoints:
         from app.bench_routes import router as bench_router

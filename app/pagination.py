@@ -1,5 +1,6 @@
 """Keyset pagination shared by every collection: newest first, opaque cursors."""
 
+from dataclasses import dataclass
 from typing import Annotated, Any
 
 from fastapi import Depends, Query
@@ -10,22 +11,26 @@ from app.errors import Unprocessable
 from app.schemas import decode_cursor, encode_cursor
 
 
+@dataclass(frozen=True, slots=True)
 class PageParams:
     """?limit= (1..1000, default 100) and ?cursor= from the previous page."""
 
-    def __init__(
-        self,
-        limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-        cursor: Annotated[str | None, Query(max_length=64)] = None,
-    ) -> None:
-        self.limit = limit
-        try:
-            self.after_id = decode_cursor(cursor)
-        except ValueError as exc:
-            raise Unprocessable("The cursor is not valid.", code="invalid_cursor") from exc
+    limit: int
+    after_id: int | None
 
 
-PageDep = Annotated[PageParams, Depends()]
+async def _page_params(
+    limit: Annotated[int, Query(ge=1, le=1000)] = 100,
+    cursor: Annotated[str | None, Query(max_length=64)] = None,
+) -> PageParams:
+    # async: a plain dependency would be run in the thread pool.
+    try:
+        return PageParams(limit=limit, after_id=decode_cursor(cursor))
+    except ValueError as exc:
+        raise Unprocessable("The cursor is not valid.", code="invalid_cursor") from exc
+
+
+PageDep = Annotated[PageParams, Depends(_page_params)]
 
 
 async def fetch_page(

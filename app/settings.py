@@ -21,7 +21,10 @@ class Environment(StrEnum):
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="TECHAUCTION_", extra="ignore")
+    # hide_input_in_errors: a malformed secret must not be echoed into logs.
+    model_config = SettingsConfigDict(
+        env_prefix="TECHAUCTION_", extra="ignore", hide_input_in_errors=True
+    )
 
     env: Environment = Environment.embedded
     database_url: str | None = None
@@ -37,6 +40,9 @@ class Settings(BaseSettings):
     closer_in_api: bool | None = None
     # Mount the bench-only endpoints under /bench (for `techauction bench`; never in production).
     bench_endpoints: bool = False
+    # Ed25519 key signing export manifests: PKCS#8 PEM, or base64 of the raw 32-byte seed.
+    # Required in production; elsewhere one is generated once under var_dir (mode 0600).
+    signing_key: SecretStr | None = None
     _jwt_key: str | None = PrivateAttr(default=None)
 
     @field_validator("database_url")
@@ -67,7 +73,19 @@ class Settings(BaseSettings):
                 )
             if not self.database_url or not self.redis_url:
                 raise ValueError("production needs TECHAUCTION_DATABASE_URL and _REDIS_URL")
+            if not self.signing_key or not self.signing_key.get_secret_value().strip():
+                raise ValueError("production needs TECHAUCTION_SIGNING_KEY (an Ed25519 private key)")
         return self
+
+    @field_validator("signing_key")
+    @classmethod
+    def _readable_signing_key(cls, key: SecretStr | None) -> SecretStr | None:
+        """Refuse a malformed signing key at start-up, not at the first export."""
+        if key is not None and key.get_secret_value().strip():
+            from app.audit.signing import parse_private_key
+
+            parse_private_key(key.get_secret_value())
+        return key
 
     @property
     def sqlalchemy_url(self) -> str:

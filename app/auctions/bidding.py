@@ -41,6 +41,14 @@ async def place_bid(
             auction = await get_auction(session, auction_id=auction_id)
             await load_round(session, engine=engine, auction=auction)
         result = await _decide(*args)
+    if not result.ok and idempotency_key is not None:
+        # Redis may have lost the key (restart, FLUSHALL): the durable trail still knows it.
+        replay = await _replay_from_trail(
+            sessionmaker, auction_id=auction_id, principal=principal, amount=amount,
+            idempotency_key=idempotency_key,
+        )
+        if replay is not None:
+            return replay
     if not result.ok:
         raise Conflict(_MESSAGES.get(result.code, result.code), code=result.code)
     assert isinstance(result, BidAccepted)
@@ -56,6 +64,26 @@ async def place_bid(
         id=bid_id, sequence=entry.sequence, round_index=entry.round_index, amount=entry.amount,
         paddle=entry.paddle, placed_at=entry.placed_at, ends_at=entry.ends_at,
     )
+
+
+async def _replay_from_trail(
+    sessionmaker: async_sessionmaker[AsyncSession], *, auction_id: int, principal: Principal,
+    amount: Decimal, idempotency_key: str,
+) -> BidOut | None:
+    """The first answer to this key if its bid is in SQL; 409 if the key came with another body."""
+    async with sessionmaker() as session:
+        bid = await session.scalar(
+            select(Bid).where(
+                Bid.auction_id == auction_id, Bid.organization_id == principal.organization_id,
+                Bid.idempotency_key == idempotency_key,
+            )
+        )
+    if bid is None:
+        return None
+    if bid.amount != amount:
+        code = "idempotency_key_reused"
+        raise Conflict(_MESSAGES[code], code=code)
+    return bid_out(bid, principal)
 
 
 async def _decide(engine, auction_id, principal, amount, key, fingerprint) -> BidResult:

@@ -128,7 +128,9 @@ class Bid(IdMixin, Base):
     amount: Mapped[Decimal]
     placed_at: Mapped[datetime]
     ends_at: Mapped[datetime]
-    placed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # The user whose request placed it; None for a bid recovered from the engine's event
+    # stream at settlement (accepted in Redis, but its journal write never happened).
+    placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     event_id: Mapped[str] = mapped_column(String(64))
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

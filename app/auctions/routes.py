@@ -26,7 +26,7 @@ from app.security import AdminUser, CurrentUser, EnterpriseUser, OptionalUser
 router = APIRouter(prefix="/auctions", tags=["auctions"])
 
 
-def _engine(request: Request) -> Engine:
+async def _engine(request: Request) -> Engine:
     return request.app.state.engine
 
 

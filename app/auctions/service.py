@@ -17,6 +17,7 @@ from app.listings.service import can_see_reserve
 from app.pagination import PageParams, fetch_page
 from app.schemas import datetime_to_ms, ms_to_datetime
 from app.security import Principal
+from app.settlements import service as settlements
 
 CENT = Decimal("0.01")
 
@@ -208,4 +209,5 @@ async def result(session: AsyncSession, *, auction: Auction) -> AuctionResult:
     return AuctionResult(
         auction_id=auction.id, outcome=auction.outcome, winning_paddle=paddle,
         hammer_price=auction.hammer_price, closed_at=auction.closed_at,
+        settlement_id=await settlements.current_settlement_id(session, auction_id=auction.id),
     )

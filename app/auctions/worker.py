@@ -14,10 +14,14 @@ from app.audit import ledger
 from app.db import commit
 from app.listings.models import Listing, ListingStatus
 from app.schemas import ms_to_datetime
+from app.settlements import service as settlements
 
 log = structlog.get_logger()
 POLL_SECONDS = 0.05
 BATCH = 100
+# Redis may come back empty (no persistence): look for lost rounds this often.
+RELOAD_SECONDS = 2.0
+RELOAD_BATCH = 1000
 
 
 async def close_due(engine: Engine, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
@@ -41,7 +45,7 @@ async def close_auction(
         if result.status == "no_round":
             await _reload(session, engine, auction_id)
             return False
-        finalised = await finalise(session, auction_id=auction_id, result=result)
+        finalised = await finalise(session, engine=engine, auction_id=auction_id, result=result)
         await commit(session)
     # Only now: a crash before this line leaves the deadline, and the next pass redoes both steps.
     await engine.unschedule_deadline(auction_id)
@@ -59,8 +63,11 @@ async def _reload(session: AsyncSession, engine: Engine, auction_id: int) -> Non
     await load_round(session, engine=engine, auction=auction)
 
 
-async def finalise(session: AsyncSession, *, auction_id: int, result: CloseResult) -> bool:
-    """Record the close in SQL once: the conditional update lets exactly one closer through."""
+async def finalise(
+    session: AsyncSession, *, engine: Engine, auction_id: int, result: CloseResult
+) -> bool:
+    """Record the close and its settlement in SQL once: the conditional update lets exactly
+    one closer through, and everything below it commits (or not) with it."""
     outcome = result.outcome
     sold = outcome is not None and outcome.sold
     winner_registration = None
@@ -102,15 +109,41 @@ async def finalise(session: AsyncSession, *, auction_id: int, result: CloseResul
                  "winning_paddle": result.winner_paddle,
                  "hammer_price": from_minor(outcome.price) if sold else None},
     )
+    await settlements.settle_close(
+        session, engine=engine, auction_id=auction_id, winner_registration_id=winner_registration,
+        hammer_price=from_minor(outcome.price) if sold else None, closed_at=closed_at,
+    )
     return True
+
+
+async def reload_lost_rounds(engine: Engine, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Rebuild from SQL every unfinished auction Redis no longer holds; how many were rebuilt."""
+    rebuilt = 0
+    async with sessionmaker() as session:
+        auctions = (await session.scalars(
+            select(Auction).where(Auction.status == AuctionStatus.scheduled)
+            .order_by(Auction.id).limit(RELOAD_BATCH)
+        )).all()
+        for auction in auctions:
+            if await engine.read(auction.id) is None:
+                await load_round(session, engine=engine, auction=auction)
+                rebuilt += 1
+    if rebuilt:
+        log.warning("rounds_rebuilt_from_sql", count=rebuilt)
+    return rebuilt
 
 
 async def run_closer(
     engine: Engine, sessionmaker: async_sessionmaker[AsyncSession], *, stop: asyncio.Event
 ) -> None:
-    """Poll for due rounds until stop is set; errors are logged and the loop goes on."""
+    """Poll for due rounds until stop is set; now and then, rebuild rounds Redis lost."""
+    loop = asyncio.get_running_loop()
+    next_reload = 0.0
     while not stop.is_set():
         try:
+            if loop.time() >= next_reload:
+                next_reload = loop.time() + RELOAD_SECONDS
+                await reload_lost_rounds(engine, sessionmaker)
             await close_due(engine, sessionmaker)
         except Exception:
             log.exception("closer_pass_failed")

@@ -2,8 +2,6 @@
 
 import asyncio
 
-import pytest
-
 from tests.support.auctions import API, create_auction
 from tests.support.live import (
     bid_trail,
@@ -94,10 +92,6 @@ async def test_keyed_bid_after_redis_lost_the_round_is_accepted(actors, client, 
     assert response.status_code == 201, response.text
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "idempotency keys live only in Redis: after Redis comes back empty the round is rebuilt "
-    "from SQL but a retried key is decided again (already_leading), not answered with its 201"
-))
 async def test_idempotent_retry_survives_redis_loss(actors, client, app, settings):
     auction = await create_auction(actors, lasts=60)
     auction_id = auction["id"]

@@ -61,6 +61,9 @@ async def empty_all_tables(url: str) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     try:
         async with engine.begin() as conn:
+            # A second-chance settlement points at the first: unlink before deleting (SQLite
+            # checks ON DELETE RESTRICT row by row).
+            await conn.execute(text("UPDATE settlements SET second_chance_of_id = NULL"))
             if url.startswith("sqlite"):
                 for name in tables:
                     await conn.execute(text(f'DELETE FROM "{name}"'))

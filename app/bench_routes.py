@@ -1,0 +1,108 @@
+"""Bench-only endpoints (mounted under /bench only when TECHAUCTION_BENCH_ENDPOINTS=true).
+
+They run on the same app, middleware, pools and servers as the real API, so `techauction
+bench` can measure the real bid endpoint side by side against:
+
+(a) ``POST /bench/noop``: no work at all (the HTTP + framework floor);
+(b) ``POST /bench/redis-script``: one trivial EVALSHA (the floor of any Redis-backed bid);
+(c) ``POST /bench/auctions/{id}/pg-bids``: the same English bid decided the traditional way,
+    under a PostgreSQL row lock (SELECT ... FOR UPDATE on the auction row), against the
+    tables ``bench_pg_state`` / ``bench_pg_bids`` that the bench creates with plain SQL in its
+    own throw-away database (they are not part of the app's migrations).
+"""
+
+from decimal import Decimal
+
+from fastapi import APIRouter, Request, Response
+from sqlalchemy import text
+
+from app.auctions.schemas import BidCreate, BidOut
+from app.db import SessionDep
+from app.errors import Conflict, NotFound
+from app.schemas import IdPath
+from app.security import EnterpriseUser
+
+router = APIRouter(prefix="/bench", tags=["bench"], include_in_schema=False)
+
+FLOOR_LUA = "return 1"
+_EMPTY = b"{}"
+
+# The auction row is the lock; the current price lives in a row of bench_pg_state.
+_LOCK_AND_READ = text("""
+SELECT a.status, a.starting_price, a.bid_increment, s.current_price, s.leader_org, reg.paddle
+  FROM auctions a
+  JOIN bench_pg_state s ON s.auction_id = a.id
+  LEFT JOIN registrations reg
+         ON reg.auction_id = a.id AND reg.organization_id = :org AND reg.status = 'qualified'
+ WHERE a.id = :auction_id
+   FOR UPDATE OF a
+""")
+
+# Time is the database's clock, read after the lock is held; soft close as the rules say.
+_ACCEPT = text("""
+WITH t AS (SELECT clock_timestamp() AS now),
+upd AS (
+  UPDATE bench_pg_state s
+     SET current_price = :amount, leader_org = :org, seq = s.seq + 1,
+         bid_count = s.bid_count + 1,
+         ends_at = CASE WHEN t.now >= s.ends_at - s.win
+                        THEN GREATEST(s.ends_at, LEAST(t.now + s.ext, s.hard_close))
+                        ELSE s.ends_at END
+    FROM t
+   WHERE s.auction_id = :auction_id AND t.now >= s.starts_at AND t.now < s.ends_at
+  RETURNING s.seq, s.ends_at, t.now
+)
+INSERT INTO bench_pg_bids (auction_id, round_index, sequence, organization_id, paddle, amount,
+                           placed_at, ends_at, placed_by_id, event_id, recorded_at)
+SELECT :auction_id, 0, upd.seq, :org, :paddle, :amount, upd.now, upd.ends_at, :user_id, '',
+       upd.now
+  FROM upd
+RETURNING id, sequence, placed_at, ends_at
+""")
+
+
+@router.post("/noop")
+async def noop() -> Response:
+    """(a) Does no work."""
+    return Response(_EMPTY, media_type="application/json")
+
+
+@router.post("/redis-script")
+async def redis_script(request: Request) -> Response:
+    """(b) One trivial EVALSHA on a hash-tagged key."""
+    state = request.app.state
+    script = getattr(state, "bench_floor_script", None)
+    if script is None:
+        script = state.bench_floor_script = state.redis.register_script(FLOOR_LUA)
+    await script(keys=[f"{state.settings.redis_prefix}:{{bench}}:floor"], args=[])
+    return Response(_EMPTY, media_type="application/json")
+
+
+@router.post("/auctions/{auction_id}/pg-bids", status_code=201, response_model=BidOut)
+async def pg_bid(
+    session: SessionDep, principal: EnterpriseUser, auction_id: IdPath, data: BidCreate
+) -> BidOut:
+    """(c) The same English bid, decided under a PostgreSQL row lock instead of Redis."""
+    org = principal.organization_id
+    row = (await session.execute(_LOCK_AND_READ, {"auction_id": auction_id, "org": org})).first()
+    if row is None:
+        raise NotFound("No such auction.", code="auction_not_found")
+    status, starting, increment, current, leader, paddle = row
+    if paddle is None:
+        raise Conflict("Your organization is not qualified to bid in this auction.",
+                       code="not_qualified")
+    if status in ("closed", "cancelled"):
+        raise Conflict("The auction is closed.", code="auction_closed")
+    if leader == org:
+        raise Conflict("You are already the leading bidder.", code="already_leading")
+    minimum: Decimal = starting if current is None else current + increment
+    if data.amount < minimum:
+        raise Conflict("The bid is below the minimum next bid.", code="bid_too_low")
+    params = {"auction_id": auction_id, "org": org, "amount": data.amount, "paddle": paddle,
+              "user_id": principal.user_id}
+    accepted = (await session.execute(_ACCEPT, params)).first()
+    if accepted is None:
+        raise Conflict("The auction is not open.", code="auction_closed")
+    bid_id, sequence, placed_at, ends_at = accepted
+    return BidOut(id=bid_id, sequence=sequence, round_index=0, amount=data.amount, paddle=paddle,
+                  placed_at=placed_at, ends_at=ends_at)

@@ -1,0 +1,66 @@
+"""Settlement requests and responses."""
+
+from datetime import date, datetime
+from typing import Annotated
+
+from pydantic import AfterValidator, Field, StringConstraints
+
+from app.auctions.schemas import Rate
+from app.schemas import Money, RequestModel, ResponseModel, Timestamp
+from app.settlements.models import SettlementStatus
+
+
+def _zoned(value: datetime) -> datetime:
+    if value.tzinfo is None:
+        raise ValueError("timestamps must carry a time zone (use Z for UTC)")
+    return value
+
+
+# A query-string instant: ISO 8601 with a zone (a naive time is ambiguous and refused).
+ZonedQuery = Annotated[datetime, AfterValidator(_zoned)]
+
+
+class PaymentConfirmation(RequestModel):
+    payment_reference: Annotated[
+        str, StringConstraints(min_length=1, max_length=128, pattern=r"^[A-Za-z0-9._/:#-]+$")
+    ]
+
+
+class SettlementOut(ResponseModel):
+    """What the buyer owes and the institute receives for one sale (attempt 2: second chance).
+
+    buyer_organization_id is shown to admin, auditor and the buyer; to the institute the
+    buyer is its paddle.
+    """
+
+    id: int
+    auction_id: int
+    attempt: int = Field(description="1 for the winner, 2 for the runner-up's second chance")
+    second_chance_of_id: int | None = Field(description="the defaulted settlement this replaces")
+    listing_id: int
+    institute_organization_id: int
+    buyer_organization_id: int | None
+    registration_id: int
+    paddle: str
+    currency: str
+    hammer_price: Money
+    buyer_premium_rate: Rate
+    buyer_premium: Money = Field(description="hammer_price x buyer_premium_rate, to the cent")
+    seller_commission_rate: Rate
+    seller_commission: Money = Field(description="hammer_price x seller_commission_rate, to the cent")
+    deposit_applied: Money
+    amount_due: Money = Field(description="hammer_price + buyer_premium - deposit_applied")
+    due_date: date
+    status: SettlementStatus
+    bid_count: int
+    bid_trail_sha256: str = Field(
+        description="SHA-256 over one line per bid in sequence order: "
+        "'{sequence}|{round_index}|{paddle}|{amount}|{placed_at}\\n', fields as "
+        "GET /auctions/{id}/bids shows them"
+    )
+    payment_reference: str | None
+    paid_at: Timestamp | None
+    completed_at: Timestamp | None
+    defaulted_at: Timestamp | None
+    created_at: Timestamp
+    updated_at: Timestamp

@@ -1,0 +1,189 @@
+"""Medians of the repeated runs, the issue's targets, and the rich / markdown / JSON output."""
+
+from __future__ import annotations
+
+import json
+import platform
+import statistics
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+from rich.console import Console
+from rich.table import Table
+
+from bench.loadgen import Run
+
+TARGET_VS_FLOOR = 0.5  # accepted bids/s >= 0.5 x (b)
+TARGET_VS_PG = 3.0  # accepted bids/s >= 3 x (c), hot lot
+TARGET_P99_MS = 20.0  # at half the saturating rate
+
+
+@dataclass(frozen=True)
+class Scenario:
+    key: str
+    label: str
+    target: str  # noop | redis | bid | pg (lua/bids.lua's BENCH_TARGET)
+    lots: str  # hot | all
+    paced: bool = False  # also measured at half its saturating rate
+
+
+SCENARIOS = (
+    Scenario("ceiling", "wrk ceiling: raw responder, not the app", "noop", "hot"),
+    Scenario("noop", "(a) POST /bench/noop", "noop", "hot"),
+    Scenario("redis", "(b) POST /bench/redis-script", "redis", "hot"),
+    Scenario("bid_hot", "bid, hot lot (Redis)", "bid", "hot", paced=True),
+    Scenario("pg_hot", "(c) PG row-lock bid, hot lot", "pg", "hot", paced=True),
+    Scenario("bid_lots", "bid, 100 lots (Redis)", "bid", "all", paced=True),
+    Scenario("pg_lots", "(c) PG row-lock bid, 100 lots", "pg", "all", paced=True),
+)
+
+
+@dataclass
+class Summary:
+    """Per scenario: the runs at saturation and at half rate, with medians."""
+
+    scenario: Scenario
+    saturated: list[Run] = field(default_factory=list)
+    paced: list[Run] = field(default_factory=list)
+
+    @staticmethod
+    def _median(runs: list[Run], attr: str) -> float | None:
+        values = [v for r in runs if (v := getattr(r, attr)) is not None]
+        return statistics.median(values) if values else None
+
+    def sat(self, attr: str) -> float | None:
+        return self._median(self.saturated, attr)
+
+    def half(self, attr: str) -> float | None:
+        return self._median(self.paced, attr)
+
+    def as_dict(self) -> dict:
+        keys = ("rps", "ok_rps", "p50_ms", "p99_ms", "wrk_cpu", "server_cpu", "machine_cpu",
+                "cpu_ms_per_req", "ok_per_cpu_s")
+        out = {
+            "label": self.scenario.label,
+            "saturation": {k: _round(self.sat(k)) for k in keys},
+            "saturation_runs": [r.as_dict() for r in self.saturated],
+        }
+        if self.paced:
+            out["half_rate"] = {k: _round(self.half(k)) for k in ("rate", *keys)}
+            out["half_rate_runs"] = [r.as_dict() for r in self.paced]
+        return out
+
+
+def _round(value: float | None) -> float | None:
+    return None if value is None else round(value, 3)
+
+
+def _ratio(a: float | None, b: float | None) -> float | None:
+    return a / b if a is not None and b else None
+
+
+def ratios_and_targets(s: dict[str, Summary]) -> tuple[dict, list[dict]]:
+    """Ratios of accepted bids/s to (a), (b), (c); and each target, met or not."""
+    ratios: dict[str, float | None] = {}
+    for lots in ("hot", "lots"):
+        bid = s[f"bid_{lots}"]
+        accepted, answered = bid.sat("ok_rps"), bid.sat("rps")
+        ratios[f"{lots}: accepted bids/s / (a) req/s"] = _ratio(accepted, s["noop"].sat("rps"))
+        ratios[f"{lots}: accepted bids/s / (b) req/s"] = _ratio(accepted, s["redis"].sat("rps"))
+        ratios[f"{lots}: bid req/s (201+409) / (b) req/s"] = _ratio(answered, s["redis"].sat("rps"))
+        ratios[f"{lots}: accepted bids/s / (c) accepted/s"] = _ratio(
+            accepted, s[f"pg_{lots}"].sat("ok_rps"))
+        ratios[f"{lots}: per server-CPU-second, accepted bids / (b) requests"] = _ratio(
+            bid.sat("ok_per_cpu_s"), s["redis"].sat("ok_per_cpu_s"))
+    ratios["(a) req/s / wrk ceiling req/s"] = _ratio(s["noop"].sat("rps"), s["ceiling"].sat("rps"))
+    targets = [
+        _target("hot lot: accepted bids/s >= 0.5 x (b)",
+                ratios["hot: accepted bids/s / (b) req/s"], TARGET_VS_FLOOR, "x"),
+        _target("hot lot: accepted bids/s >= 3 x (c)",
+                ratios["hot: accepted bids/s / (c) accepted/s"], TARGET_VS_PG, "x"),
+        _target("hot lot: p99 < 20 ms at half the saturating rate",
+                s["bid_hot"].half("p99_ms"), TARGET_P99_MS, "ms", below=True),
+        _target("100 lots: accepted bids/s >= 0.5 x (b)",
+                ratios["lots: accepted bids/s / (b) req/s"], TARGET_VS_FLOOR, "x"),
+        _target("100 lots: p99 < 20 ms at half the saturating rate",
+                s["bid_lots"].half("p99_ms"), TARGET_P99_MS, "ms", below=True),
+    ]
+    return ratios, targets
+
+
+def _target(name: str, value: float | None, bound: float, unit: str, below: bool = False) -> dict:
+    met = value is not None and (value < bound if below else value >= bound)
+    return {"target": name, "value": _round(value), "bound": bound, "unit": unit, "met": met}
+
+
+def _f(value: float | None, spec: str = ",.0f") -> str:
+    return "-" if value is None else format(value, spec)
+
+
+def _rows(s: dict[str, Summary]) -> list[list[str]]:
+    rows = []
+    for summary in s.values():
+        rows.append([
+            summary.scenario.label, _f(summary.sat("rps")),
+            _f(summary.sat("ok_rps")) if summary.scenario.target in ("bid", "pg") else "",
+            _f(summary.sat("p50_ms"), ".1f"), _f(summary.sat("p99_ms"), ".1f"),
+            _f(summary.half("rate")) if summary.paced else "",
+            _f(summary.half("rps")) if summary.paced else "",
+            _f(summary.half("p50_ms"), ".1f") if summary.paced else "",
+            _f(summary.half("p99_ms"), ".1f") if summary.paced else "",
+            _f(summary.sat("cpu_ms_per_req"), ".2f"), _f(summary.sat("server_cpu"), ".2f"),
+            _f(summary.sat("wrk_cpu"), ".2f"), _f(summary.sat("machine_cpu"), ".2f"),
+        ])
+    return rows
+
+
+HEADERS = ["scenario", "req/s", "accepted/s", "p50 ms", "p99 ms", "half: offered/s",
+           "half: achieved/s", "half: p50 ms", "half: p99 ms", "server CPU ms/req", "server cores",
+           "wrk cores", "machine cores"]
+
+
+def render(console: Console, s: dict[str, Summary], meta: dict) -> None:
+    """The rich table, the ratios and targets, and a markdown table for the README."""
+    table = Table(title=f"techauction bench: medians of {meta['reps']} runs of {meta['seconds']} s, "
+                        f"-c {meta['connections']} -t {meta['threads']}")
+    for i, name in enumerate(HEADERS):
+        table.add_column(name, justify="left" if i == 0 else "right")
+    for row in _rows(s):
+        table.add_row(*row)
+    console.print(table)
+    ratios, targets = ratios_and_targets(s)
+    for name, value in ratios.items():
+        console.print(f"  {name}: {_f(value, '.2f')}")
+    for t in targets:
+        mark = "[green]met[/green]" if t["met"] else "[red]NOT met[/red]"
+        console.print(f"  target {t['target']}: {_f(t['value'], '.2f')} {t['unit']} -> {mark}")
+    console.print()
+    console.print(markdown(s, meta), markup=False, highlight=False, soft_wrap=True)
+
+
+def markdown(s: dict[str, Summary], meta: dict) -> str:
+    lines = [f"Medians of {meta['reps']} x {meta['seconds']} s runs, wrk -c {meta['connections']} "
+             f"-t {meta['threads']}, {meta['bidders']} bidders, {meta['cpus']} CPUs, "
+             f"{meta['date']}, load average {meta['load_average_before'][0]:.1f} before.", "",
+             "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
+    lines += ["| " + " | ".join(row) + " |" for row in _rows(s)]
+    ratios, targets = ratios_and_targets(s)
+    lines += ["", "| ratio | value |", "|---|---|"]
+    lines += [f"| {name} | {_f(value, '.2f')} |" for name, value in ratios.items()]
+    lines += ["", "| target | measured | met |", "|---|---|---|"]
+    lines += [f"| {t['target']} | {_f(t['value'], '.2f')} {t['unit']} | "
+              f"{'yes' if t['met'] else 'no'} |" for t in targets]
+    return "\n".join(lines)
+
+
+def write_json(path: Path, s: dict[str, Summary], meta: dict, checks: dict) -> None:
+    ratios, targets = ratios_and_targets(s)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps({
+        "meta": meta | {"python": platform.python_version()},
+        "scenarios": {key: summary.as_dict() for key, summary in s.items()},
+        "ratios": {k: _round(v) for k, v in ratios.items()}, "targets": targets,
+        "checks": checks,
+    }, indent=2) + "\n")
+
+
+def now_iso() -> str:
+    return datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
