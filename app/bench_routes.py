@@ -8,7 +8,9 @@ bench` can measure the real bid endpoint side by side against:
 (c) ``POST /bench/auctions/{id}/pg-bids``: the same English bid decided the traditional way,
     under a PostgreSQL row lock (SELECT ... FOR UPDATE on the auction row), against the
     tables ``bench_pg_state`` / ``bench_pg_bids`` that the bench creates with plain SQL in its
-    own throw-away database (they are not part of the app's migrations).
+    own throw-away database (they are not part of the app's migrations);
+``POST /bench/auctions/{id}/volatile-bids``: the real bid path with a journal that records
+    nothing, to price durability (the issue's "with vs without durable journal" ratio).
 """
 
 from decimal import Decimal
@@ -16,6 +18,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
 
+from app.auctions import bidding
 from app.auctions.schemas import BidCreate, BidOut
 from app.db import SessionDep
 from app.errors import Conflict, NotFound
@@ -76,6 +79,28 @@ async def redis_script(request: Request) -> Response:
         script = state.bench_floor_script = state.redis.register_script(FLOOR_LUA)
     await script(keys=[f"{state.settings.redis_prefix}:{{bench}}:floor"], args=[])
     return Response(_EMPTY, media_type="application/json")
+
+
+class _VolatileJournal:
+    """A journal that keeps nothing: the bid path minus durability."""
+
+    async def record(self, entry: object) -> int:
+        return 0
+
+
+_VOLATILE = _VolatileJournal()
+
+
+@router.post("/auctions/{auction_id}/volatile-bids", status_code=201, response_model=BidOut)
+async def volatile_bid(
+    request: Request, principal: EnterpriseUser, auction_id: IdPath, data: BidCreate
+) -> BidOut:
+    """The real bid endpoint's code path, with no SQL journal (not durable: bench only)."""
+    state = request.app.state
+    return await bidding.place_bid(
+        engine=state.engine, journal=_VOLATILE, sessionmaker=state.sessionmaker,
+        principal=principal, auction_id=auction_id, amount=data.amount, idempotency_key=None,
+    )
 
 
 @router.post("/auctions/{auction_id}/pg-bids", status_code=201, response_model=BidOut)

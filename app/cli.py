@@ -20,6 +20,7 @@ def serve(
     host: Annotated[str, typer.Option(help="interface to bind")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="TCP port")] = 8000,
     workers: Annotated[int, typer.Option(min=1, help="uvicorn worker processes")] = 1,
+    access_log: Annotated[bool, typer.Option(help="log every request")] = True,
 ) -> None:
     """Serve the API (with no TECHAUCTION_REDIS_URL, on an embedded Redis shared by all workers)."""
     from app.redis import EmbeddedRedis
@@ -33,7 +34,7 @@ def serve(
     try:
         uvicorn.run(
             "app.main:create_app", factory=True, host=host, port=port, workers=workers,
-            proxy_headers=True, log_level="info",
+            proxy_headers=True, log_level="info", access_log=access_log,
         )
     finally:
         if embedded is not None:

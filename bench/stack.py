@@ -111,8 +111,8 @@ class Stack:
         self.port = free_port()
         with (self.tmp / "server.log").open("wb") as server_log:
             self.process = subprocess.Popen(
-                [*techauction_command(), "serve", "--host", "127.0.0.1", "--port", str(self.port),
-                 "--workers", str(self.workers)],
+                [*techauction_command(), "serve", "--no-access-log", "--host", "127.0.0.1",
+                 "--port", str(self.port), "--workers", str(self.workers)],
                 env=self.env(), cwd=ROOT, stdout=server_log, stderr=subprocess.STDOUT,
                 start_new_session=True,
             )

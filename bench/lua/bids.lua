@@ -33,6 +33,7 @@ local PATHS = {
   redis = function(_) return "/bench/redis-script" end,
   bid = function(id) return "/api/v1/auctions/" .. id .. "/bids" end,
   pg = function(id) return "/bench/auctions/" .. id .. "/pg-bids" end,
+  volatile = function(id) return "/bench/auctions/" .. id .. "/volatile-bids" end,
 }
 local path_of = PATHS[target]
 local headers = { ["Content-Type"] = "application/json" }
