@@ -2,6 +2,7 @@
 
 import hashlib
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -16,6 +17,7 @@ from redis.retry import Retry
 from app.settings import Settings
 
 AsyncRedis = aioredis.Redis | RedisCluster
+PR_SET_PDEATHSIG = 1
 
 
 MAX_CONNECTIONS = 256
@@ -52,6 +54,17 @@ def _socket_path(var_dir: Path) -> Path:
     # AF_UNIX paths are limited to ~108 bytes; fall back to a short name unique to var_dir.
     digest = hashlib.sha256(str(path).encode()).hexdigest()[:12]
     return Path(tempfile.gettempdir()) / f"techauction-{digest}.sock"
+
+
+def _die_with_parent() -> None:
+    """In the child: ask Linux to SIGTERM it when the parent dies, however the parent dies
+    (uvicorn re-raises SIGTERM after shutdown, and kill -9 runs no cleanup at all)."""
+    try:
+        import ctypes
+
+        ctypes.CDLL("libc.so.6", use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    except OSError:  # not Linux: stop() still stops it on a clean exit
+        pass
 
 
 class EmbeddedRedis:
@@ -93,6 +106,7 @@ class EmbeddedRedis:
                 "--dir", str(self.var_dir), "--logfile", str(self.var_dir / "redis.log"),
             ],
             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+            preexec_fn=_die_with_parent,
         )
         deadline = time.monotonic() + 10
         while time.monotonic() < deadline:
