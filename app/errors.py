@@ -39,6 +39,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     404: _problem_response_doc("Not found (or not visible to the caller)"),
     409: _problem_response_doc("The current state refuses the request"),
     413: _problem_response_doc("The request body is too large"),
+    429: _problem_response_doc("Rate-limited: retry after the Retry-After header's seconds"),
     422: _problem_response_doc("The request is malformed"),
 }
 
@@ -87,6 +88,11 @@ class Unprocessable(AppError):
 
 class TooManyRequests(AppError):
     status, code = 429, "rate_limited"
+
+    def __init__(
+        self, detail: str | None = None, *, code: str | None = None, headers: dict | None = None
+    ) -> None:
+        super().__init__(detail, code=code, headers=headers)
 
 
 def problem_response(

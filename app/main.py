@@ -19,6 +19,7 @@ from app.identity.routes import router as identity_router
 from app.listings.routes import router as listings_router
 from app.logging import configure_logging
 from app.middleware import BodySizeLimit, RequestMetrics
+from app.ratelimit import RateLimiter
 from app.redis import create_redis, redis_url_or_embedded
 from app.settings import Settings, get_settings
 from app.settlements.routes import router as settlements_router
@@ -38,6 +39,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.sessionmaker = create_sessionmaker(db_engine)
     app.state.redis = redis
     app.state.engine = Engine(redis, settings.redis_prefix)
+    app.state.rate_limiter = RateLimiter(redis, settings.redis_prefix)
     # The journal has its own small pool so group commits never queue behind reads.
     journal_engine = create_engine(settings.sqlalchemy_url, pool_size=2)
     app.state.journal = Journal(create_sessionmaker(journal_engine))

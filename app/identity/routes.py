@@ -1,5 +1,6 @@
 """Sign-in, the current user, organisations and users."""
 
+import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query, Request
@@ -26,8 +27,9 @@ router = APIRouter()
 async def login(
     request: Request, session: SessionDep, form: Annotated[OAuth2PasswordRequestForm, Depends()]
 ) -> Token:
-    """OAuth2 password flow: the username is the email."""
+    """OAuth2 password flow: the username is the email (attempts are rate-limited per email)."""
     settings = request.app.state.settings
+    await _limit_sign_in(request, form.username)
     user = await service.authenticate(
         session, email=form.username, password=form.password, settings=settings
     )
@@ -35,6 +37,15 @@ async def login(
         user_id=user.id, role=user.role, organization_id=user.organization_id, settings=settings
     )
     return Token(access_token=token, expires_in=lifetime)
+
+
+async def _limit_sign_in(request: Request, username: str) -> None:
+    # Per account, not per address: many bidders of one enterprise share a NAT.
+    state = request.app.state
+    email = hashlib.sha256(username.strip().lower().encode()).hexdigest()[:32]
+    await state.rate_limiter.hit(
+        "login", email, limit=state.settings.login_attempts_per_minute, window_seconds=60
+    )
 
 
 @router.get("/me", response_model=UserOut, tags=["identity"])

@@ -181,3 +181,21 @@ async def test_users_filter_and_pagination(actors, client):
     for limit in (0, 1001, "x"):
         r = await client.get(f"{API}/users", params={"limit": limit}, headers=actors.admin.headers)
         assert r.status_code == 422
+
+
+async def test_sign_in_is_rate_limited_per_email(actors, client, settings):
+    enterprise = await actors.user(Role.enterprise)
+    other = await actors.user(Role.enterprise)
+    limit = settings.login_attempts_per_minute
+    for _ in range(limit - 1):  # actors.user already signed in once
+        wrong = await client.post(
+            f"{API}/auth/token", data={"username": enterprise.email, "password": "wrong-pass"}
+        )
+        assert wrong.status_code == 401
+    blocked = await client.post(
+        f"{API}/auth/token", data={"username": enterprise.email, "password": PASSWORD}
+    )
+    assert blocked.status_code == 429 and blocked.json()["code"] == "rate_limited"
+    assert 1 <= int(blocked.headers["Retry-After"]) <= 60
+    # Another account is not locked out by the first one's attempts.
+    assert (await sign_in(client, other.email))["Authorization"].startswith("Bearer ")
