@@ -8,7 +8,8 @@ COPY app ./app
 RUN /opt/venv/bin/pip install .
 
 FROM python:3.11-slim
-ENV PATH=/opt/venv/bin:$PATH PYTHONUNBUFFERED=1 TECHAUCTION_ENV=production \
+# PYTHONPATH: run the app from /app, where alembic.ini and migrations/ sit beside it.
+ENV PATH=/opt/venv/bin:$PATH PYTHONPATH=/app PYTHONUNBUFFERED=1 TECHAUCTION_ENV=production \
     TECHAUCTION_VAR_DIR=/var/lib/techauction
 RUN useradd --system --uid 10001 --home-dir /app techauction \
     && mkdir -p /var/lib/techauction && chown techauction /var/lib/techauction
