@@ -40,6 +40,7 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     409: _problem_response_doc("The current state refuses the request"),
     413: _problem_response_doc("The request body is too large"),
     429: _problem_response_doc("Rate-limited: retry after the Retry-After header's seconds"),
+    503: _problem_response_doc("A dependency failed mid-request; nothing was promised, retry"),
     422: _problem_response_doc("The request is malformed"),
 }
 
@@ -84,6 +85,10 @@ class Conflict(AppError):
 
 class Unprocessable(AppError):
     status, code = 422, "validation_error"
+
+
+class ServiceUnavailable(AppError):
+    status, code = 503, "unavailable"
 
 
 class TooManyRequests(AppError):

@@ -3,12 +3,14 @@
 import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from functools import partial
 
 from fastapi import FastAPI
 
 from app import ops
 from app.auctions.engine import Engine
 from app.auctions.journal import Journal
+from app.auctions.recovery import resync_from_sql
 from app.auctions.routes import router as auctions_router
 from app.auctions.worker import run_closer
 from app.audit.export_routes import router as export_router
@@ -42,7 +44,10 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.rate_limiter = RateLimiter(redis, settings.redis_prefix)
     # The journal has its own small pool so group commits never queue behind reads.
     journal_engine = create_engine(settings.sqlalchemy_url, pool_size=2)
-    app.state.journal = Journal(create_sessionmaker(journal_engine))
+    app.state.journal = Journal(
+        create_sessionmaker(journal_engine),
+        on_sequence_taken=partial(resync_from_sql, app.state.engine, app.state.sessionmaker),
+    )
     app.state.journal.start()
     stop = asyncio.Event()
     closer = None

@@ -7,6 +7,7 @@ commits instead of N. A bid is answered only after the commit that holds it.
 
 import asyncio
 import contextlib
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -18,6 +19,7 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auctions.models import Bid
+from app.errors import ServiceUnavailable
 
 log = structlog.get_logger()
 MAX_BATCH = 500
@@ -43,6 +45,13 @@ class BidEntry:
         return {name: getattr(self, name) for name in self.__slots__}
 
 
+class SequenceTaken(ServiceUnavailable):
+    """Another bid already holds this (auction, sequence) in SQL: Redis was rebuilt while this
+    bid's write was in flight. This bid must not be answered 201 (the client gets 503)."""
+
+    code = "bid_not_recorded"
+
+
 class JournalClosed(RuntimeError):
     """The journal is stopping and takes no more bids."""
 
@@ -50,8 +59,12 @@ class JournalClosed(RuntimeError):
 class Journal:
     """Group commit of accepted bids; record() returns the bid's row id once it is durable."""
 
-    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession]) -> None:
+    def __init__(
+        self, sessionmaker: async_sessionmaker[AsyncSession],
+        on_sequence_taken: Callable[[int], Awaitable[None]] | None = None,
+    ) -> None:
         self.sessionmaker = sessionmaker
+        self.on_sequence_taken = on_sequence_taken
         self._queue: asyncio.Queue[tuple[BidEntry, asyncio.Future[int]]] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self.batches = 0
@@ -101,23 +114,48 @@ class Journal:
             return
         self.batches += 1
         self.bids += len(batch)
+        diverged: set[int] = set()
         for entry, future in batch:
-            if not future.done():
-                future.set_result(ids[(entry.auction_id, entry.sequence)])
+            if future.done():
+                continue
+            bid_id, event_id = ids[(entry.auction_id, entry.sequence)]
+            if event_id == entry.event_id:
+                future.set_result(bid_id)
+            else:
+                log.error("journal_sequence_taken", auction_id=entry.auction_id,
+                          sequence=entry.sequence, event_id=entry.event_id, stored=event_id)
+                future.set_exception(SequenceTaken(
+                    "The bid could not be recorded; check the auction and bid again.",
+                    headers={"Retry-After": "1"},
+                ))
+                diverged.add(entry.auction_id)
+        for auction_id in diverged:
+            await self._resync(auction_id)
+
+    async def _resync(self, auction_id: int) -> None:
+        if self.on_sequence_taken is None:
+            return
+        try:
+            await self.on_sequence_taken(auction_id)
+        except Exception:
+            log.exception("journal_resync_failed", auction_id=auction_id)
 
 
 async def write_bids(
     sessionmaker: async_sessionmaker[AsyncSession], entries: list[BidEntry]
-) -> dict[tuple[int, int], int]:
-    """Insert the bids in one transaction (a replayed one is already there); ids by key."""
+) -> dict[tuple[int, int], tuple[int, str]]:
+    """Insert the bids in one transaction (a replayed one is already there).
+
+    Returns (row id, event id) by (auction, sequence): the caller checks the row is its bid.
+    """
     async with sessionmaker() as session, session.begin():
         insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
         stmt = insert(Bid).on_conflict_do_nothing(index_elements=["auction_id", "sequence"])
         await session.execute(stmt, [entry.row() for entry in entries])
         keys = {(e.auction_id, e.sequence) for e in entries}
         rows = await session.execute(
-            select(Bid.auction_id, Bid.sequence, Bid.id).where(
+            select(Bid.auction_id, Bid.sequence, Bid.id, Bid.event_id).where(
                 tuple_(Bid.auction_id, Bid.sequence).in_(list(keys))
             )
         )
-        return {(auction_id, sequence): bid_id for auction_id, sequence, bid_id in rows}
+        return {(a, seq): (bid_id, event_id) for a, seq, bid_id, event_id in rows}
