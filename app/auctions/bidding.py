@@ -1,16 +1,19 @@
 """Placing bids (one Lua call, then the durable trail) and reading the trail."""
 
+import asyncio
 from decimal import Decimal
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auctions.engine import BidAccepted, BidResult, Engine, fingerprint_of
+from app.auctions.engine import BidAccepted, BidResult, Engine, PlacedBid, fingerprint_of
+from app.auctions.engine_types import s_
 from app.auctions.journal import BidEntry, Journal
-from app.auctions.models import Auction, Bid
+from app.auctions.models import Auction, AuctionRound, Bid
+from app.auctions.rules import SEALED_KINDS
 from app.auctions.schemas import BidOut
 from app.auctions.service import from_minor, get_auction, load_round, to_minor
-from app.errors import Conflict
+from app.errors import Conflict, Unprocessable
 from app.pagination import PageParams, fetch_page
 from app.schemas import format_money, ms_to_datetime
 from app.security import Principal
@@ -30,11 +33,15 @@ _MESSAGES = {
 
 async def place_bid(
     *, engine: Engine, journal: Journal, sessionmaker: async_sessionmaker[AsyncSession],
-    principal: Principal, auction_id: int, amount: Decimal, idempotency_key: str | None,
+    principal: Principal, auction_id: int, amount: Decimal | None, idempotency_key: str | None,
+    max_amount: Decimal | None = None,
 ) -> BidOut:
-    """Decide the bid in Redis; an accepted bid is in the SQL trail before we answer."""
-    fingerprint = fingerprint_of({"amount": format_money(amount)})
-    args = (engine, auction_id, principal, to_minor(amount), idempotency_key, fingerprint)
+    """Decide the bid in Redis; every bid it placed is in the SQL trail before we answer."""
+    body = {"amount": None if amount is None else format_money(amount)}
+    if max_amount is not None:
+        body["max_amount"] = format_money(max_amount)
+    args = (engine, auction_id, principal, amount, max_amount, idempotency_key,
+            fingerprint_of(body))
     result = await _decide(*args)
     if not result.ok and result.code in _MAYBE_UNLOADED and await engine.read(auction_id) is None:
         async with sessionmaker() as session:
@@ -45,32 +52,61 @@ async def place_bid(
         # Redis may have lost the key (restart, FLUSHALL): the durable trail still knows it.
         replay = await _replay_from_trail(
             sessionmaker, auction_id=auction_id, principal=principal, amount=amount,
-            idempotency_key=idempotency_key,
+            max_amount=max_amount, idempotency_key=idempotency_key,
         )
         if replay is not None:
             return replay
     if not result.ok:
         raise Conflict(_MESSAGES.get(result.code, result.code), code=result.code)
     assert isinstance(result, BidAccepted)
-    entry = BidEntry(
-        auction_id=auction_id, round_index=0, sequence=result.seq,
-        organization_id=principal.organization_id, paddle=result.paddle,
-        amount=from_minor(result.amount), placed_at=ms_to_datetime(result.placed_at_ms),
-        ends_at=ms_to_datetime(result.ends_at_ms), placed_by_id=principal.user_id,
-        idempotency_key=idempotency_key, event_id=result.event_id,
-    )
-    bid_id = await journal.record(entry)
+    round_index = await _round_of(engine, auction_id, result)
+    own = str(principal.organization_id)
+    placed = result.placed or (PlacedBid(own, result.paddle, result.seq, result.amount,
+                                         result.ends_at_ms, result.extended, result.event_id,
+                                         False),)
+    entries = [
+        BidEntry(
+            auction_id=auction_id, round_index=round_index, sequence=p.seq,
+            organization_id=int(p.bidder), paddle=p.paddle, amount=from_minor(p.amount),
+            placed_at=ms_to_datetime(result.placed_at_ms), ends_at=ms_to_datetime(p.ends_at_ms),
+            # a proxy's automatic bid belongs to the other bidder, placed by nobody's request
+            placed_by_id=principal.user_id if p.seq == result.seq else None,
+            idempotency_key=idempotency_key if p.seq == result.seq else None,
+            event_id=p.event_id,
+        )
+        for p in placed
+    ]
+    ids = await asyncio.gather(*(journal.record(e) for e in entries))
+    mine = next(i for i, e in enumerate(entries) if e.sequence == result.seq)
+    entry = entries[mine]
     return BidOut(
-        id=bid_id, sequence=entry.sequence, round_index=entry.round_index, amount=entry.amount,
-        paddle=entry.paddle, placed_at=entry.placed_at, ends_at=entry.ends_at,
+        id=ids[mine], sequence=0 if result.sealed else entry.sequence,
+        round_index=entry.round_index, amount=entry.amount, paddle=entry.paddle,
+        placed_at=entry.placed_at, ends_at=entry.ends_at,
     )
+
+
+async def _round_of(engine: Engine, auction_id: int, result: BidAccepted) -> int:
+    """The round the engine placed the bid in, read from its own stream entry."""
+    keys = engine.keys(auction_id)
+    stream = keys.private if result.sealed else keys.events
+    rows = await engine.redis.xrange(stream, min=result.event_id, max=result.event_id)
+    for _, fields in rows:
+        for k, v in fields.items():
+            if s_(k) == "round":
+                return int(s_(v))
+    snap = await engine.read(auction_id)
+    return snap.round_index if snap is not None else 0
 
 
 async def _replay_from_trail(
     sessionmaker: async_sessionmaker[AsyncSession], *, auction_id: int, principal: Principal,
-    amount: Decimal, idempotency_key: str,
+    amount: Decimal | None, max_amount: Decimal | None, idempotency_key: str,
 ) -> BidOut | None:
-    """The first answer to this key if its bid is in SQL; 409 if the key came with another body."""
+    """The first answer to this key if its bid is in SQL; 409 if the key came with another body.
+
+    The trail keeps the amount placed, not the request: a proxy or dutch request matches
+    when its bid lies within what it allowed (max_amount, the dutch cap)."""
     async with sessionmaker() as session:
         bid = await session.scalar(
             select(Bid).where(
@@ -78,26 +114,51 @@ async def _replay_from_trail(
                 Bid.idempotency_key == idempotency_key,
             )
         )
+        kind = None if bid is None else await session.scalar(
+            select(AuctionRound.kind).where(AuctionRound.auction_id == auction_id,
+                                            AuctionRound.round_index == bid.round_index)
+        )
     if bid is None:
         return None
-    if bid.amount != amount:
+    if max_amount is not None:
+        matches = bid.amount <= max_amount and (amount is None or bid.amount >= amount)
+    elif kind == "dutch":
+        matches = amount is None or bid.amount <= amount
+    else:
+        matches = bid.amount == amount
+    if not matches:
         code = "idempotency_key_reused"
         raise Conflict(_MESSAGES[code], code=code)
-    return bid_out(bid, principal)
+    out = bid_out(bid, principal)
+    if kind in SEALED_KINDS:
+        out.sequence = 0
+    return out
 
 
-async def _decide(engine, auction_id, principal, amount, key, fingerprint) -> BidResult:
-    return await engine.place_bid(
-        auction_id, bidder_id=principal.organization_id, amount=amount,
-        idempotency_key=key, fingerprint=fingerprint,
-    )
+async def _decide(engine, auction_id, principal, amount, max_amount, key, fingerprint) -> BidResult:
+    try:
+        return await engine.place_bid(
+            auction_id, bidder_id=principal.organization_id,
+            amount=None if amount is None else to_minor(amount),
+            max_amount=None if max_amount is None else to_minor(max_amount),
+            idempotency_key=key, fingerprint=fingerprint,
+        )
+    except ValueError as exc:  # a request this round's kind cannot take
+        raise Unprocessable(str(exc), code="invalid_bid") from exc
 
 
 async def list_bids(
-    session: AsyncSession, *, auction: Auction, page: PageParams
+    session: AsyncSession, *, auction: Auction, page: PageParams, staff: bool = False
 ) -> tuple[list[Bid], str | None]:
-    """A page of the auction's accepted bids, newest first."""
+    """A page of the auction's accepted bids, newest first; bids of a sealed round stay
+    hidden from all but admin and auditor until the round is closed."""
     stmt = select(Bid).where(Bid.auction_id == auction.id)
+    if not staff:
+        hidden = select(AuctionRound.round_index).where(
+            AuctionRound.auction_id == auction.id, AuctionRound.kind.in_(SEALED_KINDS),
+            AuctionRound.closed_at.is_(None),
+        )
+        stmt = stmt.where(Bid.round_index.not_in(hidden))
     return await fetch_page(session, stmt, id_column=Bid.id, page=page)
 
 

@@ -11,6 +11,7 @@ kinds.lua) + the script itself, so each runs as one atomic EVALSHA.
 from __future__ import annotations
 
 import asyncio
+import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -192,6 +193,24 @@ class Engine:
             await self.redis.sadd(k.advanced, f"{int(round_index)}:{bidder}")
         await self.redis.hset(k.bidders, bidder, _check_id("paddle", paddle))
 
+    async def restore_idempotency_keys(
+        self, auction_id: object, keys: Iterable[tuple[object, str]]
+    ) -> None:
+        """Remember (bidder, Idempotency-Key) pairs the durable trail holds, when rebuilding
+        a lost auction: a retry with such a key is then refused as idempotency_key_reused
+        (the caller answers it from the trail) instead of being placed a second time."""
+        fields = [f"{_check_id('bidder_id', bidder)}:{key}" for bidder, key in keys]
+        if not fields:
+            return
+        idem = self.keys(auction_id).idem
+        marker = json.dumps(["restored-from-trail", []])
+        for start in range(0, len(fields), 500):
+            chunk = fields[start:start + 500]
+            present = await self.redis.hmget(idem, chunk)
+            missing = {f: marker for f, v in zip(chunk, present, strict=True) if v is None}
+            if missing:
+                await self.redis.hset(idem, mapping=missing)
+
     async def place_bid(
         self,
         auction_id: object,
@@ -292,13 +311,17 @@ def _check_restore(spec: RoundSpec, state: RoundState, leader_paddle: str | None
         raise ValueError("a closed round is settled from SQL, not restored into Redis")
     if not spec.ends_at_ms <= state.ends_at_ms <= (spec.hard_close_ms or state.ends_at_ms):
         raise ValueError("restored ends_at_ms must lie between the spec's ends_at and hard close")
-    if is_sealed(spec) or spec.kind == "dutch":
+    taken = spec.kind == "dutch" and state.leader is not None
+    if is_sealed(spec) or (spec.kind == "dutch" and not taken):
         if state.leader is not None or state.current_price is not None or state.proxy_max:
             raise ValueError(f"a {spec.kind} round has no open leader, price or proxy to restore")
     elif (state.leader is None) != (state.current_price is None) or (
         state.leader is not None and not leader_paddle
     ):
         raise ValueError("a restored leader needs a current price and a paddle, and vice versa")
+    if taken and (state.proxy_max or state.ends_at_ms != spec.ends_at_ms):
+        # a dutch round restored with its taker ends when the lot was taken: the closer sells
+        raise ValueError("a dutch round restored with its taker must end when it was taken")
     if state.proxy_max is not None and (
         state.current_price is None or not state.current_price < state.proxy_max <= MAX_AMOUNT
     ):

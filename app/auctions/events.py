@@ -21,18 +21,35 @@ def _time(ms: str) -> str | None:
     return format_timestamp(ms_to_datetime(int(ms))) if ms else None
 
 
+def _int(value: str | None) -> int | None:
+    return int(value) if value else None
+
+
 def event_payload(event: Event) -> dict:
-    """The public JSON of one stream entry: money as strings, times as ISO 8601."""
+    """The public JSON of one stream entry: money as strings, times as ISO 8601.
+
+    Sealed bids never reach this stream (they go to the private one); a missing or new
+    field never breaks the payload."""
     f = event.fields
     if event.type == "bid":
-        return {"sequence": int(f["seq"]), "amount": _money(f["amount"]), "paddle": f["paddle"],
-                "placed_at": _time(f["placed_at_ms"]), "ends_at": _time(f["ends_at_ms"])}
+        return {"sequence": _int(f.get("seq")), "round": _int(f.get("round")),
+                "amount": _money(f.get("amount", "")), "paddle": f.get("paddle") or None,
+                "placed_at": _time(f.get("placed_at_ms", "")),
+                "ends_at": _time(f.get("ends_at_ms", ""))}
     if event.type == "extended":
-        return {"sequence": int(f["seq"]), "ends_at": _time(f["ends_at_ms"])}
+        return {"sequence": _int(f.get("seq")), "ends_at": _time(f.get("ends_at_ms", ""))}
     if event.type in ("round_closed", "closed"):
-        return {"round": int(f["round"]) if "round" in f else None, "outcome": f["outcome"],
-                "winning_paddle": f.get("paddle") or None, "hammer_price": _money(f.get("price", "")),
-                "closed_at": _time(f["closed_at_ms"])}
+        payload = {"round": _int(f.get("round")), "outcome": f.get("outcome") or None,
+                   "winning_paddle": f.get("paddle") or None,
+                   "hammer_price": _money(f.get("price", "")),
+                   "closed_at": _time(f.get("closed_at_ms", ""))}
+        if event.type == "round_closed":
+            payload |= {"kind": f.get("kind") or None, "bid_count": _int(f.get("bid_count")),
+                        "ends_at": _time(f.get("ends_at_ms", ""))}
+            if "advanced" in f:
+                payload |= {"advanced_paddles": [p for p in f["advanced"].split(",") if p],
+                            "best_bid": _money(f.get("best", ""))}
+        return payload
     return {}
 
 

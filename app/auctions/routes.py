@@ -151,7 +151,7 @@ async def place_bid(
     return await bidding.place_bid(
         engine=engine, journal=request.app.state.journal,
         sessionmaker=request.app.state.sessionmaker, principal=principal, auction_id=auction_id,
-        amount=data.amount, idempotency_key=idempotency_key,
+        amount=data.amount, max_amount=data.max_amount, idempotency_key=idempotency_key,
     )
 
 
@@ -159,9 +159,11 @@ async def place_bid(
 async def list_bids(
     session: SessionDep, principal: OptionalUser, auction_id: IdPath, page: PageDep
 ):
-    """Accepted bids, newest first; bidders appear as paddles except to admin and auditor."""
+    """Accepted bids, newest first; bidders appear as paddles except to admin and auditor.
+    Bids of a sealed round are shown only to admin and auditor until the round closes."""
     auction = await service.get_auction(session, auction_id=auction_id)
-    rows, cursor = await bidding.list_bids(session, auction=auction, page=page)
+    staff = principal is not None and principal.is_staff_reader
+    rows, cursor = await bidding.list_bids(session, auction=auction, page=page, staff=staff)
     return Page(items=[bidding.bid_out(b, principal) for b in rows], next_cursor=cursor)
 
 

@@ -25,9 +25,8 @@ RejectCode = Literal[
 KNOWN_KINDS: Final = frozenset(get_args(RoundKind))
 # Every kind the engine (rules.py and the Lua scripts) implements.
 ENGINE_KINDS: Final = KNOWN_KINDS
-# The kinds the HTTP layer offers. It stays english-only until service.py hides sealed
-# state and passes dutch parameters; widen it (or check ENGINE_KINDS) there, not here.
-SUPPORTED_KINDS: Final = frozenset({"english"})
+# The kinds the HTTP layer offers (service.py hides sealed state, passes dutch parameters).
+SUPPORTED_KINDS: Final = ENGINE_KINDS
 SEALED_KINDS: Final = frozenset({"sealed_first_price", "sealed_second_price"})
 REJECT_CODES: Final[frozenset[str]] = frozenset(get_args(RejectCode))
 MAX_AMOUNT: Final = 100_000_000_000_000  # 1,000,000,000,000.00 in minor units

@@ -44,9 +44,19 @@ class RoundIn(RequestModel):
     kind: RoundKind
     starts_at: TimestampIn
     ends_at: TimestampIn
+    step: Money | None = Field(default=None, description="dutch: the price drop per interval")
+    interval_seconds: Annotated[int | None, Field(ge=1, le=86400)] = Field(
+        default=None, description="dutch: seconds between drops (or interval_ms)")
+    interval_ms: Annotated[int | None, Field(ge=1, le=86_400_000)] = Field(
+        default=None, description="dutch: milliseconds between drops (or interval_seconds)")
+    floor: Money | None = Field(default=None, description="dutch: the lowest clock price")
+    advance: Annotated[int | None, Field(ge=1, le=1000)] = Field(
+        default=None, description="non-final rounds: how many of the best bidders go on")
 
     @model_validator(mode="after")
     def _order(self) -> "RoundIn":
+        if self.interval_seconds is not None and self.interval_ms is not None:
+            raise ValueError("give interval_seconds or interval_ms, not both")
         if self.ends_at <= self.starts_at:
             raise ValueError("ends_at must be after starts_at")
         if (self.ends_at - self.starts_at).total_seconds() > MAX_ROUND_SECONDS:
@@ -86,6 +96,10 @@ class RoundOut(ResponseModel):
     kind: str
     starts_at: Timestamp
     ends_at: Timestamp
+    step: Money | None = None
+    interval_ms: int | None = None
+    floor: Money | None = None
+    advance: int | None = None
     closed_at: Timestamp | None = None
     final_ends_at: Timestamp | None = None
 
@@ -157,7 +171,13 @@ class RegistrationApprove(RequestModel):
 
 
 class BidCreate(RequestModel):
-    amount: Money
+    """english and sealed: amount; english proxy: max_amount instead (secret: the engine bids
+    for you by the increment up to it); dutch: amount is optional (the most you pay; without
+    it you take the lot at the clock price). A body the round's kind cannot take (both or
+    neither in english, max_amount outside english) is refused with 422 invalid_bid."""
+
+    amount: Money | None = None
+    max_amount: Money | None = Field(default=None, description="english proxy maximum (secret)")
 
 
 class BidOut(ResponseModel):

@@ -1,5 +1,6 @@
 """Auctions: creation from an approved listing, reading with live state, loading rounds."""
 
+from dataclasses import replace
 from decimal import Decimal
 
 from sqlalchemy import func, select
@@ -8,7 +9,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auctions import rules
 from app.auctions.engine import Engine, Snapshot
 from app.auctions.models import Auction, AuctionRound, AuctionStatus, Bid, Registration, RegistrationStatus
-from app.auctions.schemas import AntiSnipingOut, AuctionCreate, AuctionOut, AuctionResult, RoundOut
+from app.auctions.schemas import (
+    AntiSnipingOut,
+    AuctionCreate,
+    AuctionOut,
+    AuctionResult,
+    RoundIn,
+    RoundOut,
+)
 from app.audit import ledger
 from app.db import after_commit
 from app.errors import Conflict, NotFound, Unprocessable
@@ -43,7 +51,7 @@ async def create_auction(
         raise NotFound("No such listing.", code="listing_not_found")
     if listing.status is not ListingStatus.approved:
         raise Conflict("Only an approved listing can be auctioned.", code="listing_not_approved")
-    _check_rounds(data, now_ms=await engine.server_time_ms())
+    _check_rounds(data, listing, now_ms=await engine.server_time_ms())
     auction = Auction(
         listing_id=listing.id, created_by_id=principal.user_id, status=AuctionStatus.scheduled,
         currency=listing.currency, starting_price=listing.starting_price,
@@ -58,7 +66,7 @@ async def create_auction(
     await session.flush()
     rounds = [
         AuctionRound(auction_id=auction.id, round_index=i, kind=r.kind, starts_at=r.starts_at,
-                     ends_at=r.ends_at, params={})
+                     ends_at=r.ends_at, params=_params(r))
         for i, r in enumerate(data.rounds)
     ]
     session.add_all(rounds)
@@ -73,34 +81,89 @@ async def create_auction(
     return auction
 
 
-def _check_rounds(data: AuctionCreate, *, now_ms: int) -> None:
-    for r in data.rounds:
-        if r.kind not in rules.SUPPORTED_KINDS:
-            raise Unprocessable(f"Round kind {r.kind} is not available yet.", code="unsupported_round_kind")
-    if len(data.rounds) > 1:
-        raise Unprocessable("Several rounds are not available yet.", code="unsupported_round_kind")
+def _params(r: RoundIn) -> dict:
+    """The kind-specific settings of a round as stored (money in minor units)."""
+    params: dict = {}
+    if r.step is not None:
+        params["step"] = to_minor(r.step)
+    if r.interval_seconds is not None or r.interval_ms is not None:
+        params["interval_ms"] = r.interval_ms or r.interval_seconds * 1000
+    if r.floor is not None:
+        params["floor"] = to_minor(r.floor)
+    if r.advance is not None:
+        params["advance"] = r.advance
+    return params
+
+
+def _bad(message: str, code: str) -> Unprocessable:
+    return Unprocessable(message, code=code)
+
+
+def _check_rounds(data: AuctionCreate, listing: Listing, *, now_ms: int) -> None:
+    """Refuse round settings the engine cannot run (422 with a stable code)."""
+    last = len(data.rounds) - 1
+    for i, r in enumerate(data.rounds):
+        if r.kind not in rules.ENGINE_KINDS:
+            raise _bad(f"Round kind {r.kind} is not available.", "unsupported_round_kind")
+        dutch = (r.step, r.interval_seconds or r.interval_ms, r.floor)
+        if r.kind == "dutch":
+            if any(v is None for v in dutch):
+                raise _bad("A dutch round needs step, interval_seconds (or interval_ms) and "
+                           "floor.", "dutch_params_required")
+            if i != last:
+                raise _bad("A dutch round sells to its first bidder: it must be the last round.",
+                           "dutch_not_final")
+            if r.floor > listing.starting_price:
+                raise _bad("The dutch floor must not be above the starting price.",
+                           "floor_above_starting_price")
+            if listing.reserve_price is not None and r.floor < listing.reserve_price:
+                raise _bad("The dutch floor must not be below the reserve price.",
+                           "floor_below_reserve")
+        elif any(v is not None for v in dutch):
+            raise _bad("step, interval and floor are for dutch rounds only.",
+                       "dutch_params_not_allowed")
+        if i == last and r.advance is not None:
+            raise _bad("The last round has no next round to advance to.", "advance_on_final_round")
+        if i != last and r.advance is None:
+            raise _bad("Every round but the last must say how many bidders advance (advance).",
+                       "advance_required")
     if datetime_to_ms(data.rounds[-1].ends_at) <= now_ms:
         raise Unprocessable("The last round must end in the future.", code="round_in_past")
 
 
-def round_spec(auction: Auction, round_: AuctionRound) -> rules.RoundSpec:
-    """The engine's view of one configured round."""
+def round_spec(
+    auction: Auction, round_: AuctionRound, *, final: bool = True
+) -> rules.RoundSpec:
+    """The engine's view of one configured round (params: dutch settings, advance, and the
+    starting price and advanced bidders a previous round handed on)."""
+    p = round_.params or {}
     return rules.RoundSpec(
         kind=round_.kind, starts_at_ms=datetime_to_ms(round_.starts_at),
         ends_at_ms=datetime_to_ms(round_.ends_at),
-        starting_price=to_minor(auction.starting_price), increment=to_minor(auction.bid_increment),
+        starting_price=p.get("starting_price") or to_minor(auction.starting_price),
+        increment=to_minor(auction.bid_increment),
         window_ms=auction.window_seconds * 1000, extension_ms=auction.extension_seconds * 1000,
         hard_close_ms=datetime_to_ms(auction.hard_close_at) if auction.hard_close_at else None,
         reserve=to_minor(auction.reserve_price) if auction.reserve_price is not None else None,
+        step=p.get("step"), interval_ms=p.get("interval_ms"), floor=p.get("floor"),
+        advance=None if final else p.get("advance"),
     )
+
+
+async def auction_rounds(session: AsyncSession, auction_id: int) -> list[AuctionRound]:
+    """The auction's rounds in order."""
+    return list((await session.scalars(
+        select(AuctionRound).where(AuctionRound.auction_id == auction_id)
+        .order_by(AuctionRound.round_index)
+    )).all())
 
 
 async def load_round(session: AsyncSession, *, engine: Engine, auction: Auction) -> None:
-    """Put the auction's round and qualified bidders into Redis, rebuilt from SQL (idempotent)."""
-    round_ = await session.scalar(
-        select(AuctionRound).where(AuctionRound.auction_id == auction.id)
-        .order_by(AuctionRound.round_index.desc()).limit(1)
-    )
+    """Put the auction's current round (the first not closed in SQL) and its qualified
+    bidders into Redis, rebuilt from the SQL trail (idempotent)."""
+    rounds = await auction_rounds(session, auction.id)
+    round_ = next((r for r in rounds if r.closed_at is None), rounds[-1])
+    final = round_ is rounds[-1]
     qualified = await session.execute(
         select(Registration.organization_id, Registration.paddle).where(
             Registration.auction_id == auction.id,
@@ -109,22 +172,48 @@ async def load_round(session: AsyncSession, *, engine: Engine, auction: Auction)
     )
     for organization_id, paddle in qualified:
         await engine.qualify(auction.id, organization_id, paddle)
-    last = await session.scalar(
-        select(Bid).where(Bid.auction_id == auction.id).order_by(Bid.sequence.desc()).limit(1)
-    )
-    spec = round_spec(auction, round_)
+    spec = round_spec(auction, round_, final=final)
+    top = await session.scalar(select(func.max(Bid.sequence)).where(Bid.auction_id == auction.id))
+    trail = (await session.scalars(
+        select(Bid).where(Bid.auction_id == auction.id, Bid.round_index == round_.round_index)
+        .order_by(Bid.sequence)
+    )).all()
     restore, leader_paddle = None, None
-    if last is not None:
-        count = await session.scalar(select(func.count()).where(Bid.auction_id == auction.id))
-        restore = rules.RoundState(
-            ends_at_ms=max(datetime_to_ms(last.ends_at), spec.ends_at_ms),
-            current_price=to_minor(last.amount), leader=str(last.organization_id),
-            bid_count=count or 0, seq=last.sequence,
+    if trail:
+        standing = rules.standing(
+            rules.StandingBid(str(b.organization_id), to_minor(b.amount), b.sequence) for b in trail
         )
-        leader_paddle = last.paddle
+        if rules.is_sealed(spec):
+            restore = rules.RoundState(ends_at_ms=spec.ends_at_ms, bid_count=len(trail),
+                                       seq=top or 0, bids=standing)
+        elif spec.kind == "dutch":  # the lot was taken: the round ends then, the closer sells
+            took = trail[0]
+            spec = replace(spec, ends_at_ms=max(datetime_to_ms(took.placed_at),
+                                                spec.starts_at_ms + 1))
+            restore = rules.RoundState(
+                ends_at_ms=spec.ends_at_ms, current_price=to_minor(took.amount),
+                leader=str(took.organization_id), bid_count=1, seq=top or 0, bids=standing,
+            )
+            leader_paddle = took.paddle
+        else:
+            last = trail[-1]
+            restore = rules.RoundState(
+                ends_at_ms=max(datetime_to_ms(last.ends_at), spec.ends_at_ms),
+                current_price=to_minor(last.amount), leader=str(last.organization_id),
+                bid_count=len(trail), seq=top or 0, bids=standing,
+            )
+            leader_paddle = last.paddle
+    elif top:  # later rounds go on numbering where the earlier ones stopped
+        restore = rules.RoundState(ends_at_ms=spec.ends_at_ms, seq=top)
+    keyed = await session.execute(
+        select(Bid.organization_id, Bid.idempotency_key).where(
+            Bid.auction_id == auction.id, Bid.idempotency_key.is_not(None))
+    )
+    await engine.restore_idempotency_keys(auction.id, keyed.all())
+    advanced = (round_.params or {}).get("advanced") if round_.round_index > 0 else None
     await engine.open_round(
-        auction.id, spec, round_.round_index, final=True, restore=restore,
-        leader_paddle=leader_paddle,
+        auction.id, spec, round_.round_index, final=final, restore=restore,
+        leader_paddle=leader_paddle, advanced=advanced,
     )
 
 
@@ -161,14 +250,13 @@ async def describe(
 ) -> AuctionOut:
     """The auction as the caller may see it, with its live state at the Redis server time."""
     listing = await session.get(Listing, auction.listing_id)
-    rounds = (await session.scalars(
-        select(AuctionRound).where(AuctionRound.auction_id == auction.id)
-        .order_by(AuctionRound.round_index)
-    )).all()
+    rounds = await auction_rounds(session, auction.id)
     snap = await snapshot(session, engine=engine, auction=auction)
     status = _status(auction, snap)
-    live = status is AuctionStatus.open
-    price = snap.state.current_price
+    staff = principal is not None and principal.is_staff_reader
+    view = snap if staff else snap.public()
+    price = view.state.current_price
+    minimum = snap.minimum_next_bid if status is AuctionStatus.open else None
     return AuctionOut(
         id=auction.id, listing_id=auction.listing_id, listing_title=listing.title, status=status,
         currency=auction.currency, starting_price=auction.starting_price,
@@ -180,21 +268,34 @@ async def describe(
         ),
         buyer_premium_rate=auction.buyer_premium_rate,
         seller_commission_rate=auction.seller_commission_rate, payment_days=auction.payment_days,
-        rounds=[RoundOut.model_validate(r) for r in rounds],
+        rounds=[_round_out(r) for r in rounds],
         current_round=snap.round_index, current_round_kind=snap.spec.kind,
         current_price=from_minor(price) if price is not None else None,
-        minimum_next_bid=from_minor(rules.minimum_next_bid(snap.spec, snap.state)) if live else None,
-        leading_paddle=snap.leader_paddle,
+        minimum_next_bid=from_minor(minimum) if minimum is not None else None,
+        leading_paddle=view.leader_paddle,
         starts_at=ms_to_datetime(snap.spec.starts_at_ms), ends_at=ms_to_datetime(snap.state.ends_at_ms),
-        bid_count=snap.state.bid_count, outcome=auction.outcome,
+        bid_count=view.state.bid_count, outcome=auction.outcome,
         server_time=ms_to_datetime(snap.now_ms), created_at=auction.created_at,
+    )
+
+
+def _round_out(r: AuctionRound) -> RoundOut:
+    p = r.params or {}
+    return RoundOut(
+        round_index=r.round_index, kind=r.kind, starts_at=r.starts_at, ends_at=r.ends_at,
+        closed_at=r.closed_at, final_ends_at=r.final_ends_at,
+        step=from_minor(p["step"]) if p.get("step") else None, interval_ms=p.get("interval_ms"),
+        floor=from_minor(p["floor"]) if p.get("floor") else None, advance=p.get("advance"),
     )
 
 
 def _status(auction: Auction, snap: Snapshot) -> AuctionStatus:
     if auction.status in (AuctionStatus.cancelled, AuctionStatus.closed):
         return auction.status
-    return AuctionStatus(snap.status)
+    status = snap.status
+    if (status == "closed" and not snap.final) or (status == "scheduled" and snap.round_index):
+        return AuctionStatus.open  # between rounds: the auction is under way
+    return AuctionStatus(status)
 
 
 async def result(session: AsyncSession, *, auction: Auction) -> AuctionResult:

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auctions.engine import CloseResult, Engine
 from app.auctions.models import Auction, AuctionOutcome, AuctionRound, AuctionStatus, Registration
-from app.auctions.service import from_minor, load_round
+from app.auctions.service import auction_rounds, from_minor, load_round, round_spec
 from app.audit import ledger
 from app.db import commit
 from app.listings.models import Listing, ListingStatus
@@ -45,6 +45,8 @@ async def close_auction(
         if result.status == "no_round":
             await _reload(session, engine, auction_id)
             return False
+        if await _next_round(session, engine=engine, auction_id=auction_id, result=result):
+            return False
         finalised = await finalise(session, engine=engine, auction_id=auction_id, result=result)
         await commit(session)
     # Only now: a crash before this line leaves the deadline, and the next pass redoes both steps.
@@ -52,6 +54,50 @@ async def close_auction(
     if finalised:
         log.info("auction_closed", auction_id=auction_id, outcome=result.outcome)
     return finalised
+
+
+async def _next_round(
+    session: AsyncSession, *, engine: Engine, auction_id: int, result: CloseResult
+) -> bool:
+    """A closed non-final round: record it in SQL and open the next round with the bidders
+    it advanced (english starting at its best bid). True when the auction goes on; False
+    when it is the final round or nobody advanced (then it closes unsold)."""
+    auction = await session.get(Auction, auction_id)
+    rounds = await auction_rounds(session, auction_id)
+    index = int(result.round_index)
+    if auction is None or index >= len(rounds) - 1 or not (result.advance and
+                                                          result.advance.bidders):
+        return False
+    current, following = rounds[index], rounds[index + 1]
+    closed_at = ms_to_datetime(int(result.closed_at_ms))
+    recorded = await session.execute(
+        update(AuctionRound)
+        .where(AuctionRound.id == current.id, AuctionRound.closed_at.is_(None))
+        .values(closed_at=closed_at, final_ends_at=ms_to_datetime(int(result.ends_at_ms)))
+    )
+    if recorded.rowcount == 1:
+        params = dict(following.params or {}) | {"advanced": list(result.advance.bidders)}
+        if following.kind == "english" and result.advance.best is not None:
+            params["starting_price"] = result.advance.best
+        following.params = params
+        await ledger.append(
+            session, actor_id=None, action="auction.round_closed", entity_type="auction",
+            entity_id=auction_id,
+            payload={"round_index": index, "closed_at": closed_at,
+                     "ends_at_ms": result.ends_at_ms, "advanced_paddles":
+                     list(result.advanced_paddles), "best_bid": from_minor(result.advance.best)
+                     if result.advance.best is not None else None},
+        )
+    await commit(session)
+    await session.refresh(following)
+    spec = round_spec(auction, following, final=index + 1 == len(rounds) - 1)
+    await engine.open_round(auction_id, spec, following.round_index,
+                            final=index + 1 == len(rounds) - 1,
+                            advanced=following.params.get("advanced"))
+    await engine.schedule_deadline(auction_id, spec.ends_at_ms)
+    log.info("round_advanced", auction_id=auction_id, round_index=index + 1,
+             advanced=len(result.advance.bidders))
+    return True
 
 
 async def _reload(session: AsyncSession, engine: Engine, auction_id: int) -> None:
@@ -69,7 +115,11 @@ async def finalise(
     """Record the close and its settlement in SQL once: the conditional update lets exactly
     one closer through, and everything below it commits (or not) with it."""
     outcome = result.outcome
-    sold = outcome is not None and outcome.sold
+    rounds = (await session.scalars(
+        select(AuctionRound.round_index).where(AuctionRound.auction_id == auction_id)
+    )).all()
+    # a non-final round's outcome is provisional: reaching here, nobody advanced -> unsold
+    sold = outcome is not None and outcome.sold and result.round_index == max(rounds)
     winner_registration = None
     if sold:
         winner_registration = await session.scalar(
@@ -106,7 +156,7 @@ async def finalise(
         payload={"round_index": result.round_index, "ends_at_ms": result.ends_at_ms,
                  "closed_at": closed_at, "outcome": "sold" if sold else "unsold",
                  "winner_organization_id": int(outcome.winner) if sold else None,
-                 "winning_paddle": result.winner_paddle,
+                 "winning_paddle": result.winner_paddle if sold else None,
                  "hammer_price": from_minor(outcome.price) if sold else None},
     )
     await settlements.settle_close(

@@ -76,20 +76,32 @@ def _text(value: Any) -> str:
 async def _missing_events(
     session: AsyncSession, engine: Engine, auction_id: int, missing: int
 ) -> list[dict[str, str]]:
-    """Bid events whose sequence SQL lacks, read from the newest back (stream order is
-    sequence order) until every earlier sequence is in SQL.
+    """Bid entries whose sequence SQL lacks, from the public events stream (open bids) and
+    the private one (sealed bids)."""
+    keys = engine.keys(auction_id)
+    found: list[dict[str, str]] = []
+    for key in (keys.events, keys.private):
+        found += await _missing_in(session, engine, auction_id, key, missing)
+    return found
+
+
+async def _missing_in(
+    session: AsyncSession, engine: Engine, auction_id: int, key: str, missing: int
+) -> list[dict[str, str]]:
+    """Bid entries of one stream whose sequence SQL lacks, read from the newest back
+    (stream order is sequence order) until every earlier sequence is in SQL.
 
     Missing bids are nearly always the last few (journal writes in flight when a process
     died), so this reads a batch or two of the stream even for a long trail; batches start
     at about the number missing and double.
     """
-    key, found, upper = engine.keys(auction_id).events, [], "+"
+    found, upper = [], "+"
     batch = min(STREAM_BATCH, missing + 8)
     while rows := await engine.redis.xrevrange(key, max=upper, min="-", count=batch):
         upper, batch = "(" + _text(rows[-1][0]), min(STREAM_BATCH, batch * 2)
         events = [{_text(k): _text(v) for k, v in fields.items()} | {"id": _text(entry_id)}
                   for entry_id, fields in rows]
-        bids = {int(e["seq"]): e for e in events if e.get("type") == "bid"}
+        bids = {int(e["seq"]): e for e in events if e.get("type") in ("bid", "sealed_bid")}
         if not bids:
             continue
         have = set((await session.execute(

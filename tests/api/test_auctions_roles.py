@@ -220,7 +220,12 @@ def _bad_bodies(listing_id: int) -> list[tuple[dict, int, str | None]]:
     naive = later(10).replace(tzinfo=None).isoformat()
     return [
         (good | {"colour": "red"}, 422, "validation_error"),
-        (good | {"rounds": [rnd | {"step": "1.00"}]}, 422, "validation_error"),
+        (good | {"rounds": [rnd | {"step": "1.00"}]}, 422, "dutch_params_not_allowed"),
+        (good | {"rounds": [rnd | {"step": "-1.00"}]}, 422, "validation_error"),
+        (good | {"rounds": [rnd | {"interval_ms": 1, "interval_seconds": 1}]}, 422,
+         "validation_error"),
+        (good | {"rounds": [rnd | {"advance": 0}]}, 422, "validation_error"),
+        (good | {"rounds": [rnd | {"advance": 3}]}, 422, "advance_on_final_round"),
         (good | {"anti_sniping": good["anti_sniping"] | {"x": 1}}, 422, "validation_error"),
         (good | {"bid_increment": 10000}, 422, "validation_error"),
         (good | {"bid_increment": 10000.5}, 422, "validation_error"),
@@ -240,10 +245,14 @@ def _bad_bodies(listing_id: int) -> list[tuple[dict, int, str | None]]:
         (good | {"anti_sniping": {"window_seconds": 3601}}, 422, "validation_error"),
         (good | {"anti_sniping": {"hard_close_at": iso(later(30))}}, 422, "validation_error"),
         (good | {"payment_days": 0}, 422, "validation_error"),
-        *[(good | {"rounds": [rnd | {"kind": kind}]}, 422, "unsupported_round_kind")
-          for kind in ("dutch", "sealed_first_price", "sealed_second_price")],
+        (good | {"rounds": [rnd | {"kind": "dutch"}]}, 422, "dutch_params_required"),
+        (good | {"rounds": [rnd | {"kind": "dutch", "step": "1000.00", "interval_seconds": 1,
+                                   "floor": "9000000.00"}]}, 422, "floor_above_starting_price"),
         (good | {"rounds": english_round(later(-1), later(30)) + english_round(later(31), later(60))},
-         422, "unsupported_round_kind"),
+         422, "advance_required"),
+        (good | {"rounds": [rnd | {"kind": "dutch", "step": "1.00", "interval_ms": 100,
+                                   "floor": "1.00", "advance": 2},
+                            *english_round(later(61), later(80))]}, 422, "dutch_not_final"),
         (good | {"rounds": english_round(later(-120), later(-60))}, 422, "round_in_past"),
         (good | {"listing_id": 999999}, 404, "listing_not_found"),
     ]

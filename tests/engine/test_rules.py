@@ -124,7 +124,7 @@ def test_minimum_next_bid() -> None:
 
 def test_every_known_kind_is_implemented() -> None:
     assert ENGINE_KINDS == KNOWN_KINDS
-    assert SUPPORTED_KINDS == {"english"}  # the HTTP layer's gate, widened by the service
+    assert SUPPORTED_KINDS == ENGINE_KINDS  # the HTTP layer offers every kind
 
 
 def test_unknown_kind_is_refused() -> None:
