@@ -88,6 +88,14 @@ async def _next_round(
                      list(result.advanced_paddles), "best_bid": from_minor(result.advance.best)
                      if result.advance.best is not None else None},
         )
+        await ledger.append(
+            session, actor_id=None, action="auction.round_opened", entity_type="auction",
+            entity_id=auction_id,
+            payload={"round_index": following.round_index, "kind": following.kind,
+                     "starts_at": following.starts_at, "ends_at": following.ends_at,
+                     "advanced_paddles": list(result.advanced_paddles),
+                     "starting_price": params.get("starting_price")},
+        )
     await commit(session)
     await session.refresh(following)
     spec = round_spec(auction, following, final=index + 1 == len(rounds) - 1)

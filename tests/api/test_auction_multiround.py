@@ -1,5 +1,7 @@
 """Several rounds through HTTP: a sealed round advances its best bidders to an english one."""
 
+import json
+
 from app.auctions.worker import close_due
 from app.security import Role
 from tests.support.auctions import API, qualified_bidder
@@ -64,6 +66,10 @@ async def test_sealed_top_three_go_on_to_an_english_round(actors, client, app):
     ledger = await client.get(f"{API}/audit/ledger", params={"action": "auction.round_closed"},
                               headers=actors.admin.headers)
     assert ledger.status_code == 200 and len(ledger.json()["items"]) == 1
+    opened = await client.get(f"{API}/audit/ledger", params={"action": "auction.round_opened"},
+                              headers=actors.admin.headers)
+    (entry,) = opened.json()["items"]
+    assert json.loads(entry["payload"])["round_index"] == 1
     verify = await client.get(f"{API}/audit/verify", headers=actors.admin.headers)
     assert verify.status_code == 200 and verify.json()["ok"] is True
 
