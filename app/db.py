@@ -8,6 +8,7 @@ from typing import Annotated, Any
 from fastapi import Depends, Request
 from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, event
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
 from sqlalchemy.types import TypeDecorator
@@ -112,6 +113,15 @@ def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     """Sessions that keep loaded values after commit (responses are built after it)."""
     return async_sessionmaker(engine, expire_on_commit=False)
+
+
+async def flush_or_raise(session: AsyncSession, error: Exception) -> None:
+    """Flush in a savepoint; a constraint violation (a racing duplicate) raises error instead."""
+    try:
+        async with session.begin_nested():
+            await session.flush()
+    except IntegrityError as exc:
+        raise error from exc
 
 
 AfterCommit = Callable[[], Awaitable[None]]

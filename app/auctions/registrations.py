@@ -3,7 +3,6 @@
 import secrets
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auctions.engine import Engine
@@ -16,7 +15,7 @@ from app.auctions.models import (
 )
 from app.auctions.service import snapshot
 from app.audit import ledger
-from app.db import after_commit, utcnow
+from app.db import after_commit, flush_or_raise, utcnow
 from app.errors import Conflict, NotFound
 from app.pagination import PageParams, fetch_page
 from app.security import Principal, Role
@@ -35,11 +34,9 @@ async def register(
         applicant_id=principal.user_id, status=RegistrationStatus.pending,
     )
     session.add(registration)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict("Your organization is already registered.", code="already_registered") from exc
+    await flush_or_raise(
+        session, Conflict("Your organization is already registered.", code="already_registered")
+    )
     await _record(session, principal, registration, "registration.created")
     return registration
 
@@ -141,13 +138,9 @@ async def _assign_paddle(session: AsyncSession, registration: Registration) -> N
     while (paddle := str(PADDLE_SPACE // 9 + secrets.randbelow(space))) in taken:
         pass
     registration.paddle = paddle
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict(
-            "This deposit already qualified a registration.", code="deposit_already_used"
-        ) from exc
+    await flush_or_raise(session, Conflict(
+        "This deposit already qualified a registration.", code="deposit_already_used"
+    ))
 
 
 async def reject(

@@ -1,11 +1,11 @@
 """Organisations, users and sign-in."""
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 from starlette.concurrency import run_in_threadpool
 
 from app.audit import ledger
+from app.db import flush_or_raise
 from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from app.identity.models import ROLE_ORG_KIND, Organization, User
 from app.identity.schemas import OrganizationCreate, UserCreate
@@ -20,11 +20,9 @@ async def create_organization(
     """Create an organisation; names are unique."""
     org = Organization(name=data.name, kind=data.kind)
     session.add(org)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict("An organization with this name exists.", code="organization_exists") from exc
+    await flush_or_raise(
+        session, Conflict("An organization with this name exists.", code="organization_exists")
+    )
     await ledger.append(
         session, actor_id=actor_id, action="organization.created", entity_type="organization",
         entity_id=org.id, payload={"name": org.name, "kind": org.kind.value},
@@ -56,11 +54,7 @@ async def create_user(
         role=data.role, organization_id=data.organization_id,
     )
     session.add(user)
-    try:
-        async with session.begin_nested():
-            await session.flush()
-    except IntegrityError as exc:
-        raise Conflict("A user with this email exists.", code="email_taken") from exc
+    await flush_or_raise(session, Conflict("A user with this email exists.", code="email_taken"))
     await ledger.append(
         session, actor_id=actor_id, action="user.created", entity_type="user", entity_id=user.id,
         payload={"email": user.email, "role": user.role.value,
