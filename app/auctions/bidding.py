@@ -7,7 +7,6 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auctions.engine import BidAccepted, BidResult, Engine, PlacedBid, fingerprint_of
-from app.auctions.engine_types import s_
 from app.auctions.journal import BidEntry, Journal
 from app.auctions.models import Auction, AuctionRound, Bid
 from app.auctions.rules import SEALED_KINDS
@@ -59,20 +58,23 @@ async def place_bid(
     if not result.ok:
         raise Conflict(_MESSAGES.get(result.code, result.code), code=result.code)
     assert isinstance(result, BidAccepted)
-    round_index = await _round_of(engine, auction_id, result)
     own = str(principal.organization_id)
     placed = result.placed or (PlacedBid(own, result.paddle, result.seq, result.amount,
                                          result.ends_at_ms, result.extended, result.event_id,
                                          False),)
+    leading = placed[-1].seq
     entries = [
         BidEntry(
-            auction_id=auction_id, round_index=round_index, sequence=p.seq,
+            auction_id=auction_id, round_index=result.round_index, sequence=p.seq,
             organization_id=int(p.bidder), paddle=p.paddle, amount=from_minor(p.amount),
             placed_at=ms_to_datetime(result.placed_at_ms), ends_at=ms_to_datetime(p.ends_at_ms),
             # a proxy's automatic bid belongs to the other bidder, placed by nobody's request
             placed_by_id=principal.user_id if p.seq == result.seq else None,
             idempotency_key=idempotency_key if p.seq == result.seq else None,
             event_id=p.event_id,
+            # the leader's secret maximum, so a round rebuilt from SQL goes on bidding for him
+            proxy_max=from_minor(result.proxy_max) if p.seq == leading and result.proxy_max
+            else None,
         )
         for p in placed
     ]
@@ -84,19 +86,6 @@ async def place_bid(
         round_index=entry.round_index, amount=entry.amount, paddle=entry.paddle,
         placed_at=entry.placed_at, ends_at=entry.ends_at,
     )
-
-
-async def _round_of(engine: Engine, auction_id: int, result: BidAccepted) -> int:
-    """The round the engine placed the bid in, read from its own stream entry."""
-    keys = engine.keys(auction_id)
-    stream = keys.private if result.sealed else keys.events
-    rows = await engine.redis.xrange(stream, min=result.event_id, max=result.event_id)
-    for _, fields in rows:
-        for k, v in fields.items():
-            if s_(k) == "round":
-                return int(s_(v))
-    snap = await engine.read(auction_id)
-    return snap.round_index if snap is not None else 0
 
 
 async def _replay_from_trail(

@@ -80,6 +80,8 @@ class BidAccepted:
     outbid: bool = False
     closed: bool = False
     placed: tuple[PlacedBid, ...] = ()
+    round_index: int = 0
+    proxy_max: int | None = None  # the leader's live maximum after it: for the trail only
 
     @property
     def sealed(self) -> bool:
@@ -249,7 +251,7 @@ def state_from(h: Mapping[str, str], bids: Mapping[str, str]) -> RoundState:
 
 def bid_result(reply: Sequence[Any]) -> BidResult:
     (status, code, seq, amount, paddle, at, ends, extended, event_id, kind, outbid, closed,
-     placed) = map(s_, reply)
+     placed, round_, proxy_max) = map(s_, reply)
     if status == "ok":
         bids = tuple(
             PlacedBid(b, p, int(q), int(a), int(e), x == "1", i, y == "1")
@@ -257,7 +259,7 @@ def bid_result(reply: Sequence[Any]) -> BidResult:
         )
         return BidAccepted(int(seq), int(amount), paddle, int(at), int(ends), extended == "1",
                            event_id, kind=kind, outbid=outbid == "1", closed=closed == "1",
-                           placed=bids)
+                           placed=bids, round_index=int(round_), proxy_max=opt_int(proxy_max))
     return BidRejected(cast(RejectCode, code), opt_int(amount), paddle or None, int(at), int(seq),
                        opt_int(ends), kind=kind)
 

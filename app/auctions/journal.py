@@ -37,9 +37,10 @@ class BidEntry:
     amount: Decimal
     placed_at: datetime
     ends_at: datetime
-    placed_by_id: int
+    placed_by_id: int | None
     idempotency_key: str | None
     event_id: str
+    proxy_max: Decimal | None = None
 
     def row(self) -> dict:
         return {name: getattr(self, name) for name in self.__slots__}

@@ -133,4 +133,7 @@ class Bid(IdMixin, Base):
     placed_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
     idempotency_key: Mapped[str | None] = mapped_column(String(255))
     event_id: Mapped[str] = mapped_column(String(64))
+    # english proxy: the leader's secret maximum in force after this bid (on the bid that left
+    # him leading), so a round rebuilt from SQL keeps bidding for him. Never served.
+    proxy_max: Mapped[Decimal | None]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)

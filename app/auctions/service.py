@@ -201,6 +201,7 @@ async def load_round(session: AsyncSession, *, engine: Engine, auction: Auction)
                 ends_at_ms=max(datetime_to_ms(last.ends_at), spec.ends_at_ms),
                 current_price=to_minor(last.amount), leader=str(last.organization_id),
                 bid_count=len(trail), seq=top or 0, bids=standing,
+                proxy_max=None if last.proxy_max is None else to_minor(last.proxy_max),
             )
             leader_paddle = last.paddle
     elif top:  # later rounds go on numbering where the earlier ones stopped

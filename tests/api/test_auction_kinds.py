@@ -210,3 +210,22 @@ async def test_sealed_and_proxy_retries_replay_the_first_answer(actors, client, 
         assert replay.status_code == 201 and replay.json() == first.json(), replay.text
         other = await bid(client, aid, alice, key="k-1", amount="2900000.00")
         assert other.status_code == 409 and code(other) == "idempotency_key_reused"
+
+
+async def test_a_proxy_keeps_bidding_after_redis_loses_the_round(actors, client, app):
+    auction = await kind_auction(actors, [rnd("english", -1, 30)])
+    aid = auction["id"]
+    alice, bob = [await qualified_bidder(actors, aid) for _ in range(2)]
+    proxy = await bid(client, aid, alice, max_amount="2500000.00")
+    assert proxy.status_code == 201, proxy.text
+    assert (await bid(client, aid, bob, amount="2100000.00")).status_code == 201
+    await _forget(app, aid)  # the round is rebuilt from SQL, proxy maximum included
+    again = await bid(client, aid, bob, amount="2400000.00")
+    assert again.status_code == 201, again.text
+    seen = await state(client, aid)
+    assert (seen["current_price"], seen["leading_paddle"]) == ("2410000.00", proxy.json()["paddle"])
+    assert "2500000" not in str(seen) + str(await bids(client, aid))  # still secret
+    beaten = await bid(client, aid, bob, amount="2500000.00")  # a tie goes to the proxy
+    assert beaten.status_code == 201, beaten.text
+    seen = await state(client, aid)
+    assert (seen["current_price"], seen["leading_paddle"]) == ("2500000.00", proxy.json()["paddle"])

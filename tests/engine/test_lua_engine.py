@@ -85,6 +85,7 @@ def assert_agrees(
     assert (reply.seq, reply.amount, reply.ends_at_ms, reply.extended, reply.paddle) == (
         decision.seq, decision.amount, decision.ends_at_ms, decision.extended, QUALIFIED[bidder])
     assert (reply.kind, reply.outbid, reply.closed) == (kind, decision.outbid, decision.state.closed)
+    assert reply.proxy_max == decision.state.proxy_max
     assert [(p.bidder, p.paddle, p.seq, p.amount, p.ends_at_ms, p.extended, p.by_proxy)
             for p in reply.placed] == [
         (p.bidder, QUALIFIED[p.bidder], p.seq, p.amount, p.ends_at_ms, p.extended, p.by_proxy)

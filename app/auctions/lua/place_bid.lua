@@ -11,7 +11,9 @@
 --       placed_at_ms (the decision time, also for rejections), ends_at_ms, extended '1'|'0',
 --       event id of the bid, kind, outbid '1'|'0', closed '1'|'0' (a dutch bid closed the
 --       round), placed (JSON list of [bidder, paddle, seq, amount, ends_at_ms, extended,
---       event_id, by_proxy] for every bid placed, the caller's and proxies')}
+--       event_id, by_proxy] for every bid placed, the caller's and proxies'), round,
+--       proxy_max (the leader's live maximum after the bid, '' = none: for the service's
+--       durable trail only, so a rebuilt round keeps bidding for him; never served)}
 --   seq/amount/event id are the caller's own bid. Sealed rounds: no public event (the event
 --   id is the private stream's), and a rejection carries seq '0' (it would count hidden bids).
 -- Time is this server's clock (TIME), never the caller's.
@@ -41,7 +43,7 @@ local function rejected(code)
   local seq = s.seq
   if hidden or seq == '' then seq = '0' end
   return { 'err', code, seq, amount_s, paddle or '', istr(now), s.ends_at_ms, '0', '', s.kind,
-    '0', '0', '[]' }
+    '0', '0', '[]', s.round, '' }
 end
 
 local field = false
@@ -117,8 +119,8 @@ end
 local last = placed[#placed]
 redis.call('HSET', state, 'seq', istr(seq), 'ends_at_ms', istr(ends))
 s.bid_count = istr(redis.call('HINCRBY', state, 'bid_count', #plan.bids))
+local keep = ''
 if not plan.hidden then
-  local keep = ''
   if plan.keep and plan.keep > tonumber(last[4]) then keep = istr(plan.keep) end
   redis.call('HSET', state, 'current_price', last[4], 'leader', last[1],
     'leader_paddle', last[2], 'proxy_max', keep)
@@ -139,4 +141,4 @@ local extended, outbid = '0', '0'
 if ends > ends0 then extended = '1' end
 if last[1] ~= bidder then outbid = '1' end
 return finish({ 'ok', 'accepted', own[3], own[4], paddle, istr(now), istr(ends), extended,
-  own[7], s.kind, outbid, closed, cjson.encode(placed) })
+  own[7], s.kind, outbid, closed, cjson.encode(placed), s.round, keep })
