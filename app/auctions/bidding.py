@@ -82,7 +82,7 @@ async def place_bid(
     mine = next(i for i, e in enumerate(entries) if e.sequence == result.seq)
     entry = entries[mine]
     return BidOut(
-        id=ids[mine], sequence=0 if result.sealed else entry.sequence,
+        id=0 if result.sealed else ids[mine], sequence=0 if result.sealed else entry.sequence,
         round_index=entry.round_index, amount=entry.amount, paddle=entry.paddle,
         placed_at=entry.placed_at, ends_at=entry.ends_at,
     )
@@ -120,7 +120,7 @@ async def _replay_from_trail(
         raise Conflict(_MESSAGES[code], code=code)
     out = bid_out(bid, principal)
     if kind in SEALED_KINDS:
-        out.sequence = 0
+        out.id = out.sequence = 0
     return out
 
 

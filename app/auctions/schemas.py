@@ -183,8 +183,8 @@ class BidCreate(RequestModel):
 class BidOut(ResponseModel):
     """An accepted bid; organization_id is shown to admin and auditor only."""
 
-    id: int
-    sequence: int
+    id: int = Field(description="0 in the answer to a sealed bid: row ids would count bids")
+    sequence: int = Field(description="0 in the answer to a sealed bid: it would count bids")
     round_index: int
     amount: Money
     paddle: str

@@ -30,7 +30,7 @@ async def test_sealed_first_price_hides_everything_until_close(actors, client, a
     assert low.status_code == 409 and code(low) == "bid_too_low"
     first = await bid(client, aid, alice, amount="2100000.00")
     assert first.status_code == 201, first.text
-    assert first.json()["sequence"] == 0  # the sequence would count hidden bids
+    assert (first.json()["sequence"], first.json()["id"]) == (0, 0)  # they would count bids
     replaced = await bid(client, aid, alice, amount="2300000.00")
     assert replaced.status_code == 201, replaced.text
     assert (await bid(client, aid, bob, amount="2200000.00")).status_code == 201
