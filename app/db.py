@@ -99,14 +99,20 @@ def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def create_engine(url: str, *, pool_size: int = 10) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, foreign keys and a busy timeout."""
+def create_engine(
+    url: str, *, pool_size: int = 10, autocommit: bool = False, pre_ping: bool = True
+) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, foreign keys and a busy timeout.
+
+    autocommit (PostgreSQL): each statement commits on its own, with no BEGIN/COMMIT round
+    trips; on SQLite transactions stay explicit (`conn.begin()`)."""
     if url.startswith("sqlite"):
         engine = create_async_engine(url, connect_args={"timeout": 30})
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
         return engine
+    options = {"isolation_level": "AUTOCOMMIT"} if autocommit else {}
     return create_async_engine(
-        url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=True
+        url, pool_size=pool_size, max_overflow=pool_size * 2, pool_pre_ping=pre_ping, **options
     )
 
 

@@ -23,6 +23,7 @@ from app.logging import configure_logging
 from app.middleware import BodySizeLimit, RequestMetrics
 from app.ratelimit import RateLimiter
 from app.redis import create_redis, redis_url_or_embedded
+from app.security import TokenCache
 from app.settings import Settings, get_settings
 from app.settlements.routes import router as settlements_router
 
@@ -42,10 +43,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.redis = redis
     app.state.engine = Engine(redis, settings.redis_prefix)
     app.state.rate_limiter = RateLimiter(redis, settings.redis_prefix)
-    # The journal has its own small pool so group commits never queue behind reads.
-    journal_engine = create_engine(settings.sqlalchemy_url, pool_size=2)
+    # The journal has its own small pool so group commits never queue behind reads; no
+    # pre-ping round trip per batch (it retries a batch once on a dropped connection instead).
+    journal_engine = create_engine(
+        settings.sqlalchemy_url, pool_size=2, autocommit=True, pre_ping=False)
     app.state.journal = Journal(
-        create_sessionmaker(journal_engine),
+        journal_engine,
         on_sequence_taken=partial(resync_from_sql, app.state.engine, app.state.sessionmaker),
     )
     app.state.journal.start()
@@ -78,6 +81,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.tokens = TokenCache(settings)
     install_error_handlers(app)
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)

@@ -13,12 +13,13 @@ from datetime import datetime
 from decimal import Decimal
 
 import structlog
-from sqlalchemy import select, tuple_
-from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy import select, text, tuple_
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from sqlalchemy.exc import DBAPIError
+from sqlalchemy.ext.asyncio import AsyncEngine
 
 from app.auctions.models import Bid
+from app.db import utcnow
 from app.errors import ServiceUnavailable
 
 log = structlog.get_logger()
@@ -61,10 +62,9 @@ class Journal:
     """Group commit of accepted bids; record() returns the bid's row id once it is durable."""
 
     def __init__(
-        self, sessionmaker: async_sessionmaker[AsyncSession],
-        on_sequence_taken: Callable[[int], Awaitable[None]] | None = None,
+        self, engine: AsyncEngine, on_sequence_taken: Callable[[int], Awaitable[None]] | None = None,
     ) -> None:
-        self.sessionmaker = sessionmaker
+        self.engine = engine
         self.on_sequence_taken = on_sequence_taken
         self._queue: asyncio.Queue[tuple[BidEntry, asyncio.Future[int]]] = asyncio.Queue()
         self._task: asyncio.Task | None = None
@@ -105,8 +105,16 @@ class Journal:
                     self._queue.task_done()
 
     async def _flush(self, batch: list[tuple[BidEntry, asyncio.Future[int]]]) -> None:
+        entries = [entry for entry, _ in batch]
         try:
-            ids = await write_bids(self.sessionmaker, [entry for entry, _ in batch])
+            try:
+                ids = await write_bids(self.engine, entries)
+            except DBAPIError as exc:
+                if not exc.connection_invalidated:
+                    raise
+                # a pooled connection the database dropped (restart): the pool has discarded
+                # it; writing the batch again is safe, rows already there are kept as they are
+                ids = await write_bids(self.engine, entries)
         except Exception as exc:
             log.exception("journal_flush_failed", bids=len(batch))
             for _, future in batch:
@@ -143,20 +151,47 @@ class Journal:
 
 
 async def write_bids(
-    sessionmaker: async_sessionmaker[AsyncSession], entries: list[BidEntry]
+    engine: AsyncEngine, entries: list[BidEntry]
 ) -> dict[tuple[int, int], tuple[int, str]]:
-    """Insert the bids in one transaction (a replayed one is already there).
+    """Insert the bids at once (a replayed one is already there, and stays as it is).
 
     Returns (row id, event id) by (auction, sequence): the caller checks the row is its bid.
     """
-    async with sessionmaker() as session, session.begin():
-        insert = pg_insert if session.bind.dialect.name == "postgresql" else sqlite_insert
-        stmt = insert(Bid).on_conflict_do_nothing(index_elements=["auction_id", "sequence"])
-        await session.execute(stmt, [entry.row() for entry in entries])
-        keys = {(e.auction_id, e.sequence) for e in entries}
-        rows = await session.execute(
-            select(Bid.auction_id, Bid.sequence, Bid.id, Bid.event_id).where(
-                tuple_(Bid.auction_id, Bid.sequence).in_(list(keys))
+    recorded_at = utcnow()
+    async with engine.connect() as conn:
+        if conn.dialect.name == "postgresql":
+            # One autocommitted statement: one round trip and one commit for the whole batch.
+            columns = {name: [getattr(e, name) for e in entries] for name in BidEntry.__slots__}
+            rows = (await conn.execute(_PG_INSERT, columns | {"recorded_at": recorded_at})).all()
+        else:
+            async with conn.begin():
+                stmt = sqlite_insert(Bid).on_conflict_do_nothing(
+                    index_elements=["auction_id", "sequence"])
+                await conn.execute(stmt, [e.row() | {"recorded_at": recorded_at} for e in entries])
+                rows = []
+        stored = {(a, seq): (bid_id, event_id) for a, seq, bid_id, event_id in rows}
+        missing = {(e.auction_id, e.sequence) for e in entries} - stored.keys()
+        if missing:  # rows already there (replays, or a rebuilt round's clash): read them
+            found = await conn.execute(
+                select(Bid.auction_id, Bid.sequence, Bid.id, Bid.event_id).where(
+                    tuple_(Bid.auction_id, Bid.sequence).in_(list(missing))
+                )
             )
-        )
-        return {(a, seq): (bid_id, event_id) for a, seq, bid_id, event_id in rows}
+            stored |= {(a, seq): (bid_id, event_id) for a, seq, bid_id, event_id in found}
+            await conn.commit()
+        return stored
+
+
+_PG_INSERT = text("""
+INSERT INTO bids (auction_id, round_index, sequence, organization_id, paddle, amount, placed_at,
+                  ends_at, placed_by_id, idempotency_key, event_id, proxy_max, recorded_at)
+SELECT b.*, CAST(:recorded_at AS timestamptz)
+  FROM unnest(CAST(:auction_id AS bigint[]), CAST(:round_index AS int[]),
+              CAST(:sequence AS int[]), CAST(:organization_id AS bigint[]),
+              CAST(:paddle AS varchar[]), CAST(:amount AS numeric[]),
+              CAST(:placed_at AS timestamptz[]), CAST(:ends_at AS timestamptz[]),
+              CAST(:placed_by_id AS bigint[]), CAST(:idempotency_key AS varchar[]),
+              CAST(:event_id AS varchar[]), CAST(:proxy_max AS numeric[])) AS b
+ON CONFLICT (auction_id, sequence) DO NOTHING
+RETURNING auction_id, sequence, id, event_id
+""")
