@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 
 import httpx
@@ -10,7 +11,7 @@ import httpx
 from app.auctions.worker import close_auction
 from tests.support.actors import Actor, Actors
 from tests.support.auctions import API, approved_listing, iso
-from tests.support.live import ms, now
+from tests.support.live import enterprises, ms, now, qualify_all, sleep_until
 
 
 def rnd(kind: str, starts_in: float, lasts: float, **params) -> dict:
@@ -31,6 +32,28 @@ async def kind_auction(
     response = await actors.client.post(f"{API}/auctions", json=body, headers=actors.admin.headers)
     assert response.status_code == 201, response.text
     return response.json()
+
+
+async def opened_field(
+    actors: Actors, client: httpx.AsyncClient, count: int, kind: str, lasts: float, **params
+) -> tuple[int, list[Actor], dict[int, str]]:
+    """`count` enterprises qualified for a new auction of one `kind` round lasting `lasts` s,
+    returned as the round opens on the server clock: (auction id, bidders, org id -> paddle).
+
+    The round starts in the future, so a burst at its start never misses it however long the
+    set-up took: the lead is twice the time the bidders took to make (qualifying them costs
+    about as much), plus a second. Registration and approval work while it is scheduled."""
+    started = time.monotonic()
+    bidders = await enterprises(actors, count)
+    lead = 2 * (time.monotonic() - started) + 1
+    auction = await kind_auction(actors, [rnd(kind, lead, lasts, **params)])
+    aid = auction["id"]
+    paddles = await qualify_all(client, actors.admin, aid, bidders)
+    assert len(set(paddles.values())) == count
+    early = await bid(client, aid, bidders[0], amount="1999999.99")  # too low once open
+    assert code(early) == "auction_not_open", f"qualifying outran the {lead:.1f}s lead"
+    await sleep_until(client, aid, ms(auction["starts_at"]))
+    return aid, bidders, paddles
 
 
 async def bid(
