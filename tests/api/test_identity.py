@@ -1,5 +1,8 @@
 """Sign-in, /me, organisations and users, for every role."""
 
+import asyncio
+import time
+
 import jwt
 import pytest
 
@@ -58,6 +61,16 @@ async def test_bad_tokens_are_refused(client, actors, settings, token_change):
     response = await client.get(f"{API}/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 401
     assert response.json()["code"] == "invalid_token"
+
+
+async def test_a_token_that_worked_is_refused_once_it_expires(client, actors, settings):
+    claims = {"sub": str(actors.admin.user_id), "role": "admin", "org": None, "iss": "techauction",
+              "iat": int(time.time()), "exp": int(time.time()) + 2}
+    headers = {"Authorization": f"Bearer {jwt.encode(claims, settings.jwt_key(), 'HS256')}"}
+    assert (await client.get(f"{API}/me", headers=headers)).status_code == 200  # now cached
+    await asyncio.sleep(claims["exp"] - time.time() + 0.1)
+    response = await client.get(f"{API}/me", headers=headers)
+    assert response.status_code == 401 and response.json()["code"] == "invalid_token"
 
 
 async def test_anonymous_is_401(client):
