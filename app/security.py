@@ -127,21 +127,21 @@ oauth2_scheme = OAuth2PasswordBearer(tokenUrl="/api/v1/auth/token", auto_error=F
 
 
 # The dependencies below are `async def` on purpose: FastAPI runs plain `def` dependencies in
-# a thread pool, which on the bid hot path cost more than the JWT check itself.
-async def _optional_principal(
-    request: Request, token: Annotated[str | None, Depends(oauth2_scheme)]
-) -> Principal | None:
+# a thread pool, which on the bid hot path cost more than the JWT check itself. Each reads the
+# token itself (one level deep): every level of dependencies costs time on every request.
+BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
+
+
+async def _optional_principal(request: Request, token: BearerToken) -> Principal | None:
     if token is None:
         return None
     return request.app.state.tokens.principal(token)
 
 
-async def _required_principal(
-    principal: Annotated[Principal | None, Depends(_optional_principal)],
-) -> Principal:
-    if principal is None:
+async def _required_principal(request: Request, token: BearerToken) -> Principal:
+    if token is None:
         raise Unauthorized("Authentication is required.")
-    return principal
+    return request.app.state.tokens.principal(token)
 
 
 OptionalUser = Annotated[Principal | None, Depends(_optional_principal)]
@@ -151,7 +151,8 @@ CurrentUser = Annotated[Principal, Depends(_required_principal)]
 def require_roles(*roles: Role):
     """A dependency that lets only the given roles through (403 for the others)."""
 
-    async def guard(principal: CurrentUser) -> Principal:
+    async def guard(request: Request, token: BearerToken) -> Principal:
+        principal = await _required_principal(request, token)
         if principal.role not in roles:
             raise Forbidden(
                 f"This action needs the role {' or '.join(r.value for r in roles)}.",

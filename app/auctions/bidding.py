@@ -36,11 +36,8 @@ async def place_bid(
     max_amount: Decimal | None = None,
 ) -> BidOut:
     """Decide the bid in Redis; every bid it placed is in the SQL trail before we answer."""
-    body = {"amount": None if amount is None else format_money(amount)}
-    if max_amount is not None:
-        body["max_amount"] = format_money(max_amount)
     args = (engine, auction_id, principal, amount, max_amount, idempotency_key,
-            fingerprint_of(body))
+            _fingerprint(amount, max_amount) if idempotency_key is not None else None)
     result = await _decide(*args)
     if not result.ok and result.code in _MAYBE_UNLOADED and await engine.read(auction_id) is None:
         async with sessionmaker() as session:
@@ -78,7 +75,10 @@ async def place_bid(
         )
         for p in placed
     ]
-    ids = await asyncio.gather(*(journal.record(e) for e in entries))
+    if len(entries) == 1:
+        ids = [await journal.record(entries[0])]
+    else:
+        ids = await asyncio.gather(*(journal.record(e) for e in entries))
     mine = next(i for i, e in enumerate(entries) if e.sequence == result.seq)
     entry = entries[mine]
     return BidOut(
@@ -122,6 +122,14 @@ async def _replay_from_trail(
     if kind in SEALED_KINDS:
         out.id = out.sequence = 0
     return out
+
+
+def _fingerprint(amount: Decimal | None, max_amount: Decimal | None) -> str:
+    """What an Idempotency-Key's first request asked, to tell a retry from a reuse."""
+    body = {"amount": None if amount is None else format_money(amount)}
+    if max_amount is not None:
+        body["max_amount"] = format_money(max_amount)
+    return fingerprint_of(body)
 
 
 async def _decide(engine, auction_id, principal, amount, max_amount, key, fingerprint) -> BidResult:

@@ -235,14 +235,14 @@ class Engine:
             raise ValueError("give amount or max_amount, not both")
         if idempotency_key is not None and not 0 < len(idempotency_key) <= 255:
             raise ValueError("idempotency_key must have 1..255 characters")
-        if fingerprint is None:
+        if fingerprint is None and idempotency_key is not None:  # only a key's replay needs it
             body: dict[str, Any] = {"amount": amount}
             if max_amount is not None:
                 body["max_amount"] = max_amount
             fingerprint = fingerprint_of(body)
         k = self.keys(auction_id)
         args = [_check_id("bidder_id", bidder_id), _arg(amount), idempotency_key or "",
-                fingerprint, _arg(max_amount)]
+                fingerprint or "", _arg(max_amount)]
         keys = [k.state, k.bidders, k.idem, k.events, k.bids, k.advanced, k.private]
         result = bid_result(await self._run(self._bid, keys, args))
         if isinstance(result, BidAccepted) and result.closed:
