@@ -43,8 +43,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.redis = redis
     app.state.engine = Engine(redis, settings.redis_prefix)
     app.state.rate_limiter = RateLimiter(redis, settings.redis_prefix)
-    # The journal has its own small pool so group commits never queue behind reads; no
-    # pre-ping round trip per batch (it retries a batch once on a dropped connection instead).
+    # The journal has its own connection so group commits never queue behind reads; it holds
+    # it between batches (no pre-ping) and retries a batch once on a new one if it broke.
     journal_engine = create_engine(
         settings.sqlalchemy_url, pool_size=2, autocommit=True, pre_ping=False)
     app.state.journal = Journal(

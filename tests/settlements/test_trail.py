@@ -107,7 +107,8 @@ async def test_a_late_journal_write_of_a_recovered_bid_changes_nothing(app, acto
         placed_at=ms_to_datetime(lost.placed_at_ms), ends_at=ms_to_datetime(lost.ends_at_ms),
         placed_by_id=bob.user_id, idempotency_key=None, event_id=lost.event_id,
     )
-    ids = await write_bids(app.state.journal.engine, [entry])
+    async with app.state.journal.engine.connect() as conn:
+        ids = await write_bids(conn, [entry])
     assert ids == {(sale.auction_id, lost.seq): (before[0]["id"], lost.event_id)}
     assert await all_bids(client, sale.auction_id, headers=actors.admin.headers) == before
     s = await settlement_of(actors, sale.auction_id)
