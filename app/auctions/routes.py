@@ -52,12 +52,13 @@ async def list_auctions(
     listing_id: Annotated[int | None, Query(ge=1, le=MAX_DB_ID)] = None,
     status: AuctionStatus | None = None,
 ):
-    """Auctions, newest first, with their live state (a page may be short when filtering)."""
-    rows, cursor = await service.list_auctions(session, page=page, listing_id=listing_id)
-    items = [
-        await service.describe(session, engine=engine, auction=a, principal=principal) for a in rows
-    ]
-    return Page(items=[i for i in items if status is None or i.status is status], next_cursor=cursor)
+    """Auctions, newest first, with their live state. A status filter applies to the live
+    status; a page is short only at the end, or after 2,000 auctions were examined."""
+    items, cursor = await service.list_auctions(
+        session, engine=engine, principal=principal, page=page, listing_id=listing_id,
+        status=status,
+    )
+    return Page(items=items, next_cursor=cursor)
 
 
 @router.get("/{auction_id}", response_model=AuctionOut)

@@ -23,7 +23,7 @@ from app.errors import Conflict, NotFound, Unprocessable
 from app.listings.models import Listing, ListingStatus
 from app.listings.service import can_see_reserve
 from app.pagination import PageParams, fetch_page
-from app.schemas import datetime_to_ms, ms_to_datetime
+from app.schemas import datetime_to_ms, encode_cursor, ms_to_datetime
 from app.security import Principal
 from app.settlements import service as settlements
 
@@ -236,14 +236,47 @@ async def snapshot(session: AsyncSession, *, engine: Engine, auction: Auction) -
     return snap
 
 
+# Rows examined per request at most when a status filter skips many: the page may then be
+# short, and its cursor goes on from the last row examined.
+MAX_SCANNED = 2_000
+
+# The SQL statuses an auction can have while its live status is the key (a round past due
+# reads closed before the closer has written it).
+_SQL_STATUSES = {
+    AuctionStatus.scheduled: (AuctionStatus.scheduled, AuctionStatus.open),
+    AuctionStatus.open: (AuctionStatus.scheduled, AuctionStatus.open),
+    AuctionStatus.closed: (AuctionStatus.scheduled, AuctionStatus.open, AuctionStatus.closed),
+    AuctionStatus.cancelled: (AuctionStatus.cancelled,),
+}
+
+
 async def list_auctions(
-    session: AsyncSession, *, page: PageParams, listing_id: int | None
-) -> tuple[list[Auction], str | None]:
-    """A page of auctions, newest first."""
+    session: AsyncSession, *, engine: Engine, principal: Principal | None, page: PageParams,
+    listing_id: int | None, status: AuctionStatus | None,
+) -> tuple[list[AuctionOut], str | None]:
+    """A page of auctions as the caller sees them, newest first, filtered by live status."""
     stmt = select(Auction)
     if listing_id is not None:
         stmt = stmt.where(Auction.listing_id == listing_id)
-    return await fetch_page(session, stmt, id_column=Auction.id, page=page)
+    if status is not None:
+        stmt = stmt.where(Auction.status.in_(_SQL_STATUSES[status]))
+    items: list[AuctionOut] = []
+    after, scanned = page.after_id, 0
+    while True:
+        rows, more = await fetch_page(session, stmt, id_column=Auction.id,
+                                      page=replace(page, after_id=after))
+        for auction in rows:
+            scanned, after = scanned + 1, auction.id
+            view = await describe(session, engine=engine, auction=auction, principal=principal)
+            if status is None or view.status is status:
+                items.append(view)
+                if len(items) == page.limit:
+                    last = auction is rows[-1] and more is None
+                    return items, None if last else encode_cursor(auction.id)
+        if more is None:
+            return items, None
+        if scanned >= MAX_SCANNED:
+            return items, encode_cursor(after)
 
 
 async def describe(

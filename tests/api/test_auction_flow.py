@@ -64,3 +64,28 @@ async def _sleep_until_ends(state: dict) -> None:
     ends = datetime.fromisoformat(state["ends_at"].replace("Z", "+00:00"))
     now = datetime.fromisoformat(state["server_time"].replace("Z", "+00:00"))
     await asyncio.sleep(min(10.0, (ends - now).total_seconds() + 0.05))
+
+
+async def test_a_status_filter_fills_its_pages(actors, client):
+    """The filter applies to the live status, and pages are full until the last one."""
+    made = []
+    for starts_in in (-1, -1, 600, -1, 600):  # open, open, scheduled, open, scheduled
+        made.append((await create_auction(actors, starts_in=starts_in, lasts=60))["id"])
+    newest_first = made[::-1]
+    opened = [a for a, s in zip(made, (-1, -1, 600, -1, 600), strict=True) if s < 0][::-1]
+    seen, cursor, sizes = [], None, []
+    for _ in range(5):
+        params = {"status": "open", "limit": 2} | ({"cursor": cursor} if cursor else {})
+        page = (await client.get(f"{API}/auctions", params=params)).json()
+        sizes.append(len(page["items"]))
+        seen += [(a["id"], a["status"]) for a in page["items"]]
+        cursor = page["next_cursor"]
+        if cursor is None:
+            break
+    assert sizes == [2, 1]
+    assert seen == [(a, "open") for a in opened]
+    everything = (await client.get(f"{API}/auctions", params={"limit": 10})).json()
+    assert [a["id"] for a in everything["items"]] == newest_first
+    assert everything["next_cursor"] is None
+    scheduled = (await client.get(f"{API}/auctions", params={"status": "scheduled"})).json()
+    assert [a["status"] for a in scheduled["items"]] == ["scheduled", "scheduled"]
