@@ -130,5 +130,5 @@ def decode_cursor(cursor: str | None) -> int | None:
 
 
 MAX_DB_ID = 2**63 - 1
-DbId = Annotated[int, Field(ge=1, le=MAX_DB_ID)]
+DbId = Annotated[int, Field(strict=True, ge=1, le=MAX_DB_ID)]  # in bodies: "7" is no id
 IdPath = Annotated[int, Path(ge=1, le=MAX_DB_ID)]

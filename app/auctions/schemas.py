@@ -45,12 +45,12 @@ class RoundIn(RequestModel):
     starts_at: TimestampIn
     ends_at: TimestampIn
     step: Money | None = Field(default=None, description="dutch: the price drop per interval")
-    interval_seconds: Annotated[int | None, Field(ge=1, le=86400)] = Field(
+    interval_seconds: Annotated[int | None, Field(strict=True, ge=1, le=86400)] = Field(
         default=None, description="dutch: seconds between drops (or interval_ms)")
-    interval_ms: Annotated[int | None, Field(ge=1, le=86_400_000)] = Field(
+    interval_ms: Annotated[int | None, Field(strict=True, ge=1, le=86_400_000)] = Field(
         default=None, description="dutch: milliseconds between drops (or interval_seconds)")
     floor: Money | None = Field(default=None, description="dutch: the lowest clock price")
-    advance: Annotated[int | None, Field(ge=1, le=1000)] = Field(
+    advance: Annotated[int | None, Field(strict=True, ge=1, le=1000)] = Field(
         default=None, description="non-final rounds: how many of the best bidders go on")
 
     @model_validator(mode="after")
@@ -65,8 +65,8 @@ class RoundIn(RequestModel):
 
 
 class AntiSniping(RequestModel):
-    window_seconds: Annotated[int, Field(ge=0, le=3600)] = 0
-    extension_seconds: Annotated[int, Field(ge=0, le=3600)] = 0
+    window_seconds: Annotated[int, Field(strict=True, ge=0, le=3600)] = 0
+    extension_seconds: Annotated[int, Field(strict=True, ge=0, le=3600)] = 0
     hard_close_at: TimestampIn | None = None
 
 
@@ -78,7 +78,7 @@ class AuctionCreate(RequestModel):
     anti_sniping: AntiSniping = AntiSniping()
     buyer_premium_rate: Rate = Decimal("0")
     seller_commission_rate: Rate = Decimal("0")
-    payment_days: Annotated[int, Field(ge=1, le=365)] = 30
+    payment_days: Annotated[int, Field(strict=True, ge=1, le=365)] = 30
 
     @model_validator(mode="after")
     def _rounds_in_sequence(self) -> "AuctionCreate":

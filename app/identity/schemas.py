@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import EmailStr, Field, StringConstraints, field_validator
 
 from app.identity.models import OrgKind
-from app.schemas import RequestModel, ResponseModel, Timestamp
+from app.schemas import MAX_DB_ID, RequestModel, ResponseModel, Timestamp
 from app.security import Role
 
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
@@ -27,7 +27,7 @@ class UserCreate(RequestModel):
     email: Annotated[EmailStr, Field(max_length=254)]
     password: Password
     role: Role
-    organization_id: int | None = Field(default=None, ge=1)
+    organization_id: int | None = Field(default=None, strict=True, ge=1, le=MAX_DB_ID)
 
     @field_validator("email")
     @classmethod

@@ -243,6 +243,13 @@ def _bad_bodies(listing_id: int) -> list[tuple[dict, int, str | None]]:
         (good | {"rounds": [rnd | {"starts_at": "tomorrow"}]}, 422, "validation_error"),
         (good | {"rounds": []}, 422, "validation_error"),
         (good | {"anti_sniping": {"window_seconds": 3601}}, 422, "validation_error"),
+        # numbers are JSON numbers: "7", true and 7.5 are no counts or ids
+        (good | {"anti_sniping": {"window_seconds": "60"}}, 422, "validation_error"),
+        (good | {"anti_sniping": {"extension_seconds": True}}, 422, "validation_error"),
+        (good | {"payment_days": "30"}, 422, "validation_error"),
+        (good | {"payment_days": 30.5}, 422, "validation_error"),
+        (good | {"listing_id": str(listing_id)}, 422, "validation_error"),
+        (good | {"rounds": [rnd | {"advance": "3"}]}, 422, "validation_error"),
         (good | {"anti_sniping": {"hard_close_at": iso(later(30))}}, 422, "validation_error"),
         (good | {"payment_days": 0}, 422, "validation_error"),
         (good | {"rounds": [rnd | {"kind": "dutch"}]}, 422, "dutch_params_required"),

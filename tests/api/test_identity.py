@@ -142,6 +142,10 @@ async def test_role_must_fit_organization(actors, client, role, org_kind, code):
         {"email": "role@example.com", "password": PASSWORD, "role": "superuser"},
         {"email": "extra@example.com", "password": PASSWORD, "role": "admin", "is_admin": True},
         {"email": "big@example.com", "password": "p" * 10_000, "role": "admin"},
+        {"email": "org@example.com", "password": PASSWORD, "role": "enterprise",
+         "organization_id": "1"},
+        {"email": "org2@example.com", "password": PASSWORD, "role": "enterprise",
+         "organization_id": True},
     ],
 )
 async def test_bad_user_bodies_are_422(actors, client, body):
