@@ -2,7 +2,7 @@
 
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
 from app.auctions import bidding, registrations, service
@@ -146,15 +146,17 @@ async def reject_registration(
 async def place_bid(
     request: Request, principal: EnterpriseUser, auction_id: IdPath, data: BidCreate,
     idempotency_key: IdempotencyKey = None,
-) -> BidOut:
+) -> Response:
     """Bid (qualified enterprise). A 201 means the bid is accepted and in the durable trail."""
     # The hot path takes no request session (the journal group-commits the trail) and as few
-    # dependencies as it can: each costs time on every bid.
-    return await bidding.place_bid(
+    # dependencies as it can: each costs time on every bid. The BidOut is serialised once
+    # here, not validated again by FastAPI.
+    bid = await bidding.place_bid(
         engine=request.app.state.engine, journal=request.app.state.journal,
         sessionmaker=request.app.state.sessionmaker, principal=principal, auction_id=auction_id,
         amount=data.amount, max_amount=data.max_amount, idempotency_key=idempotency_key,
     )
+    return Response(bid.model_dump_json(), status_code=201, media_type="application/json")
 
 
 @router.get("/{auction_id}/bids", response_model=Page[BidOut])
