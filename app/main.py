@@ -1,6 +1,7 @@
 """The ASGI application: routers, error handlers, middleware and lifespan."""
 
 import asyncio
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -29,6 +30,21 @@ from app.settlements.routes import router as settlements_router
 
 API_PREFIX = "/api/v1"
 
+# Young-generation size for the cyclic GC (CPython's default is 700 allocations).
+GC_GEN0_THRESHOLD = 10_000
+
+
+def tune_gc() -> None:
+    """Freeze what start-up allocated and collect the young generation less often.
+
+    The app's long-lived objects (FastAPI, pydantic, SQLAlchemy and prometheus structures)
+    are hundreds of thousands; every full collection walked them all, a pause of tens of ms
+    that showed up as p99. Frozen, they are never scanned; requests' garbage is mostly freed
+    by reference counting, so fewer young collections cost little memory."""
+    gc.collect()
+    gc.freeze()
+    gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
+
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -52,6 +68,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         on_sequence_taken=partial(resync_from_sql, app.state.engine, app.state.sessionmaker),
     )
     app.state.journal.start()
+    if settings.gc_freeze:
+        tune_gc()
     stop = asyncio.Event()
     closer = None
     if settings.runs_closer_in_api:

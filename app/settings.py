@@ -40,6 +40,9 @@ class Settings(BaseSettings):
     # Close due rounds inside the API process too (default: only in embedded mode, where
     # `make run` starts no separate worker). Closers are idempotent, so extra ones are safe.
     closer_in_api: bool | None = None
+    # Freeze the objects made at start-up out of the cyclic GC's reach and collect young
+    # objects less often (app.main.tune_gc). Off in processes that build many apps (tests).
+    gc_freeze: bool = True
     # Mount the bench-only endpoints under /bench (for `techauction bench`; never in production).
     bench_endpoints: bool = False
     # Ed25519 key signing export manifests: PKCS#8 PEM, or base64 of the raw 32-byte seed.

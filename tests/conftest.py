@@ -55,6 +55,7 @@ def settings(database_url: str, redis_url: str, redis_prefix: str, tmp_path: Pat
     return Settings(
         env=Environment.test, database_url=database_url, redis_url=redis_url,
         redis_prefix=redis_prefix, jwt_secret=TEST_JWT_SECRET, var_dir=tmp_path / "var",
+        gc_freeze=False,  # one process builds an app per test: frozen ones would pile up
     )
 
 
