@@ -145,6 +145,13 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        if exc.status_code == 400:
+            # Only the framework raises a bare 400: a body it could not parse at all (JSON that
+            # is not UTF-8, a broken form). That is a malformed request like any other: 422.
+            return problem_response(
+                422, "validation_error", "The request body could not be parsed.",
+                errors=[{"loc": ["body"], "msg": "unparsable body", "type": "body_unparsable"}],
+            )
         code = _STATUS_CODES.get(exc.status_code, "http_error")
         detail = exc.detail if isinstance(exc.detail, str) else None
         return problem_response(exc.status_code, code, detail, headers=exc.headers)

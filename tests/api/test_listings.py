@@ -246,6 +246,10 @@ async def test_huge_and_non_json_bodies_create_nothing(actors, client):
     garbage = await client.post(f"{API}/listings", content=b"{not json",
                                 headers={**owner.headers, "content-type": "application/json"})
     assert_problem(garbage, 422)
+    for raw in (b"\xff", b'{"title": "\xe9t\xe9"}'):  # JSON that is not UTF-8 (found by fuzzing)
+        not_utf8 = await client.post(f"{API}/listings", content=raw,
+                                     headers={**owner.headers, "content-type": "application/json"})
+        assert_problem(not_utf8, 422, "validation_error")
     assert await all_listings(actors) == []
 
 
