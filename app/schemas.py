@@ -73,9 +73,24 @@ def datetime_to_ms(value: datetime) -> int:
     return (value - EPOCH) // timedelta(milliseconds=1)
 
 
+# The instants a request may name: datetime cannot hold 0001-01-01T00:00+01:00 in UTC, and
+# a round near year 9999 could not be extended; nothing here is older than the epoch.
+MIN_INSTANT = EPOCH
+MAX_INSTANT = datetime(9999, 1, 1, tzinfo=UTC)
+
+
 def _aware(value: Any) -> Any:
-    if isinstance(value, datetime) and value.tzinfo is None:
+    """An aware datetime in range, as UTC; naive or out-of-range instants are refused."""
+    if not isinstance(value, datetime):
+        return value
+    if value.tzinfo is None:
         raise ValueError("timestamps must carry a time zone (use Z for UTC)")
+    try:
+        value = value.astimezone(UTC)
+    except OverflowError as exc:
+        raise ValueError("timestamp out of range") from exc
+    if not MIN_INSTANT <= value < MAX_INSTANT:
+        raise ValueError("timestamps must lie between 1970-01-01 and 9999-01-01 (UTC)")
     return value
 
 
@@ -84,7 +99,7 @@ Timestamp = Annotated[
     PlainSerializer(format_timestamp, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
-TimestampIn = Annotated[datetime, AfterValidator(_aware)]
+TimestampIn = Annotated[datetime, AfterValidator(_aware)]  # bodies and query strings
 
 
 class RequestModel(BaseModel):

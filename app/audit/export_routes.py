@@ -15,12 +15,12 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import BaseModel, Field
 
 from app.audit import exports
 from app.audit.signing import Signer, signer_from_settings
 from app.errors import Conflict, NotFound, Unprocessable
-from app.schemas import MAX_DB_ID, ResponseModel
+from app.schemas import MAX_DB_ID, ResponseModel, TimestampIn
 from app.security import StaffReader
 
 router = APIRouter(tags=["audit"])
@@ -28,13 +28,7 @@ MANIFEST_TTL = 24 * 3600  # seconds a manifest can be fetched after its export s
 EXPORT_ID = r"^[0-9a-f]{32}$"
 
 
-def _aware(value: datetime | None) -> datetime | None:
-    if value is not None and value.tzinfo is None:
-        raise ValueError("timestamps must carry a time zone (use Z for UTC)")
-    return value
-
-
-FilterTime = Annotated[datetime | None, AfterValidator(_aware)]
+FilterTime = TimestampIn | None
 
 
 class LedgerHeadOut(BaseModel):

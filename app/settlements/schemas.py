@@ -1,23 +1,16 @@
 """Settlement requests and responses."""
 
-from datetime import date, datetime
+from datetime import date
 from typing import Annotated
 
-from pydantic import AfterValidator, Field, StringConstraints
+from pydantic import Field, StringConstraints
 
 from app.auctions.schemas import Rate
-from app.schemas import Money, RequestModel, ResponseModel, Timestamp
+from app.schemas import Money, RequestModel, ResponseModel, Timestamp, TimestampIn
 from app.settlements.models import SettlementStatus
 
-
-def _zoned(value: datetime) -> datetime:
-    if value.tzinfo is None:
-        raise ValueError("timestamps must carry a time zone (use Z for UTC)")
-    return value
-
-
 # A query-string instant: ISO 8601 with a zone (a naive time is ambiguous and refused).
-ZonedQuery = Annotated[datetime, AfterValidator(_zoned)]
+ZonedQuery = TimestampIn
 
 
 class PaymentConfirmation(RequestModel):

@@ -3,6 +3,7 @@
 import asyncio
 import itertools
 from dataclasses import dataclass
+from datetime import UTC, datetime
 
 from app.auctions.worker import close_due
 from app.security import Role
@@ -241,6 +242,16 @@ def _bad_bodies(listing_id: int) -> list[tuple[dict, int, str | None]]:
         (good | {"rounds": [rnd | {"ends_at": naive}]}, 422, "validation_error"),
         (good | {"anti_sniping": {"hard_close_at": naive}}, 422, "validation_error"),
         (good | {"rounds": [rnd | {"starts_at": "tomorrow"}]}, 422, "validation_error"),
+        # instants datetime cannot hold in UTC, or too close to year 9999 to extend (fuzzing)
+        (good | {"rounds": [rnd | {"starts_at": "0001-01-01T00:00:00+01:00"}]}, 422,
+         "validation_error"),
+        (good | {"rounds": [rnd | {"ends_at": "9999-12-31T23:59:59-01:00"}]}, 422,
+         "validation_error"),
+        (good | {"rounds": english_round(datetime(9999, 12, 30, tzinfo=UTC),
+                                         datetime(9999, 12, 31, tzinfo=UTC))}, 422,
+         "validation_error"),
+        (good | {"anti_sniping": {"hard_close_at": "9999-12-31T23:59:59-01:00"}}, 422,
+         "validation_error"),
         (good | {"rounds": []}, 422, "validation_error"),
         (good | {"anti_sniping": {"window_seconds": 3601}}, 422, "validation_error"),
         # numbers are JSON numbers: "7", true and 7.5 are no counts or ids

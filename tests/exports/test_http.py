@@ -128,6 +128,7 @@ async def test_empty_export_still_has_a_manifest(client, seeded, auditor):
     {"from": "2026-03-02T00:00:00Z", "to": "2026-03-01T00:00:00Z"},
     {"from": "2026-03-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"},
     {"institute": "0"},
+    {"from": "0001-01-01T00:00:00+01:00"}, {"to": "9999-12-31T23:59:59-01:00"},  # no UTC instant
 ])
 async def test_bad_filters_are_refused(client, auditor, params):
     response = await client.get(f"{API}/exports/settlements", params=params, headers=auditor.headers)
