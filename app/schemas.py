@@ -15,6 +15,7 @@ from pydantic import (
     Field,
     PlainSerializer,
     WithJsonSchema,
+    field_validator,
 )
 
 MAX_MONEY = Decimal("1000000000000.00")
@@ -102,10 +103,30 @@ Timestamp = Annotated[
 TimestampIn = Annotated[datetime, AfterValidator(_aware)]  # bodies and query strings
 
 
+# Text no column can store: NUL (PostgreSQL text refuses it) and lone UTF-16 surrogates,
+# which JSON can escape ("\ud800") but UTF-8 cannot encode.
+_UNSTORABLE_RE = re.compile("[\x00\ud800-\udfff]")
+TEXT_PATTERN = r"^[^\x00]*$"  # query strings: percent-decoding never yields a surrogate
+
+
+def storable_text(value: str) -> str:
+    if _UNSTORABLE_RE.search(value):
+        raise ValueError("text must not contain NUL characters or lone surrogates")
+    return value
+
+
 class RequestModel(BaseModel):
-    """Request bodies refuse unknown fields."""
+    """Request bodies refuse unknown fields and text no database can store."""
 
     model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _storable(cls, value: Any) -> Any:
+        for item in value if isinstance(value, list) else (value,):
+            if isinstance(item, str):
+                storable_text(item)
+        return value
 
 
 class ResponseModel(BaseModel):

@@ -10,7 +10,7 @@ from app.audit.models import LedgerEntry
 from app.audit.schemas import LedgerEntryOut, VerifyResult
 from app.db import SessionDep
 from app.pagination import PageDep, fetch_page
-from app.schemas import MAX_DB_ID, Page
+from app.schemas import MAX_DB_ID, TEXT_PATTERN, Page
 from app.security import StaffReader
 
 router = APIRouter(prefix="/audit", tags=["audit"])
@@ -29,8 +29,8 @@ async def verify_ledger(session: SessionDep, _: StaffReader) -> VerifyResult:
 @router.get("/ledger", response_model=Page[LedgerEntryOut])
 async def list_ledger(
     session: SessionDep, _: StaffReader, page: PageDep,
-    action: Annotated[str | None, Query(max_length=64)] = None,
-    entity_type: Annotated[str | None, Query(max_length=32)] = None,
+    action: Annotated[str | None, Query(max_length=64, pattern=TEXT_PATTERN)] = None,
+    entity_type: Annotated[str | None, Query(max_length=32, pattern=TEXT_PATTERN)] = None,
     entity_id: Annotated[int | None, Query(ge=1, le=MAX_DB_ID)] = None,
 ):
     """Ledger entries, newest first, optionally of one action or entity."""

@@ -7,7 +7,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.security import OAuth2PasswordRequestForm
 
 from app.db import SessionDep
-from app.errors import NotFound
+from app.errors import NotFound, Unprocessable
 from app.identity import service
 from app.identity.schemas import (
     OrganizationCreate,
@@ -17,7 +17,7 @@ from app.identity.schemas import (
     UserOut,
 )
 from app.pagination import PageDep
-from app.schemas import MAX_DB_ID, IdPath, Page
+from app.schemas import MAX_DB_ID, IdPath, Page, storable_text
 from app.security import AdminUser, CurrentUser, StaffReader, issue_token
 
 router = APIRouter()
@@ -29,6 +29,10 @@ async def login(
 ) -> Token:
     """OAuth2 password flow: the username is the email (attempts are rate-limited per email)."""
     settings = request.app.state.settings
+    try:  # no stored email holds a NUL, and PostgreSQL refuses one even in a query
+        storable_text(form.username)
+    except ValueError as exc:
+        raise Unprocessable("The username is not a valid email.") from exc
     await _limit_sign_in(request, form.username)
     user = await service.authenticate(
         session, email=form.username, password=form.password, settings=settings

@@ -10,7 +10,7 @@ from app.listings.models import IpType, ListingStatus, TransferMode
 from app.listings.rules import Action
 from app.listings.schemas import ListingCreate, ListingOut, ListingUpdate, RejectRequest
 from app.pagination import PageDep
-from app.schemas import MAX_DB_ID, IdPath, Page
+from app.schemas import MAX_DB_ID, TEXT_PATTERN, IdPath, Page
 from app.security import AdminUser, CurrentUser, InstituteUser, OptionalUser
 
 router = APIRouter(prefix="/listings", tags=["listings"])
@@ -29,13 +29,13 @@ async def create_listing(
 async def list_listings(
     session: SessionDep, principal: OptionalUser, page: PageDep,
     status: ListingStatus | None = None,
-    field: Annotated[str | None, Query(max_length=40)] = None,
+    field: Annotated[str | None, Query(max_length=40, pattern=TEXT_PATTERN)] = None,
     ip_type: IpType | None = None,
     transfer_mode: TransferMode | None = None,
     institute: Annotated[int | None, Query(ge=1, le=MAX_DB_ID)] = None,
     trl_min: Annotated[int | None, Query(ge=1, le=9)] = None,
     trl_max: Annotated[int | None, Query(ge=1, le=9)] = None,
-    q: Annotated[str | None, Query(min_length=1, max_length=200)] = None,
+    q: Annotated[str | None, Query(min_length=1, max_length=200, pattern=TEXT_PATTERN)] = None,
 ):
     """Listings the caller may read (anonymous: approved and later), newest first."""
     filters = service.ListingFilters(

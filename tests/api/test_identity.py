@@ -154,6 +154,23 @@ async def test_bad_user_bodies_are_422(actors, client, body):
     assert response.json()["code"] == "validation_error"
 
 
+async def test_text_no_database_stores_is_422_and_creates_nothing(actors, client):
+    """NUL (PostgreSQL text refuses it) and lone surrogates (not UTF-8): found by fuzzing."""
+    admin = actors.admin.headers
+    before = (await client.get(f"{API}/organizations", headers=admin)).json()["items"]
+    for raw in (b'{"name": "a\\u0000b", "kind": "institute"}',
+                b'{"name": "a\\ud800b", "kind": "institute"}'):
+        response = await client.post(f"{API}/organizations", content=raw,
+                                     headers={**admin, "content-type": "application/json"})
+        assert response.status_code == 422 and response.json()["code"] == "validation_error"
+    body = {"email": "nul@example.com", "password": PASSWORD + "\x00", "role": "admin"}
+    assert (await client.post(f"{API}/users", json=body, headers=admin)).status_code == 422
+    assert (await client.get(f"{API}/organizations", headers=admin)).json()["items"] == before
+    sign_in = await client.post(f"{API}/auth/token",
+                                data={"username": "a\x00@example.com", "password": PASSWORD})
+    assert sign_in.status_code == 422 and sign_in.json()["code"] == "validation_error"
+
+
 async def test_reading_organizations_and_users_by_role(actors, client):
     institute = await actors.user(Role.institute)
     enterprise = await actors.user(Role.enterprise)

@@ -226,6 +226,8 @@ BAD_CREATE = {
     "missing price": {"starting_price": DROP},
     "null title": {"title": None},
     "null trl": {"trl": None},
+    "title NUL": {"title": "abc\x00def"},  # PostgreSQL text cannot hold it (fuzzing)
+    "summary NUL": {"summary": "\x00"},
 }
 
 
@@ -326,6 +328,7 @@ async def test_filters(actors, client, app):
     {"status": "bogus"}, {"ip_type": "x"}, {"transfer_mode": "lease"}, {"trl_min": 0},
     {"trl_max": 10}, {"trl_min": "x"}, {"institute": 0}, {"q": ""}, {"q": "x" * 201},
     {"field": "f" * 41}, {"limit": 0}, {"limit": 1001}, {"limit": "ten"}, {"cursor": "c" * 65},
+    {"q": "a\x00"}, {"field": "new\x00energy"},
 ])
 async def test_bad_query_parameters_are_422(client, params):
     response = await client.get(f"{API}/listings", params=params)

@@ -54,6 +54,13 @@ async def test_only_staff_read_the_ledger(actors, client, role):
     assert (await client.get(f"{API}/audit/verify")).status_code == 401
 
 
+@pytest.mark.parametrize("params", [{"action": "user.created\x00"}, {"entity_type": "\x00"}])
+async def test_nul_in_filters_is_422(actors, client, params):
+    """PostgreSQL refuses NUL even in a comparison (found by fuzzing)."""
+    response = await client.get(f"{API}/audit/ledger", params=params, headers=actors.admin.headers)
+    assert response.status_code == 422 and response.json()["code"] == "validation_error"
+
+
 async def test_edited_entry_is_named(actors, client, app):
     count = await _some_history(actors)
     target = count - 1
