@@ -19,7 +19,16 @@ from app.security import Role
 from tests.faults.harness import Api, Rig
 from tests.support.actors import Actor, Actors, sign_in
 from tests.support.auctions import API, approved_listing
-from tests.support.live import all_pages, auction_body, enterprises, later, money, ms, qualify_all
+from tests.support.live import (
+    all_pages,
+    assert_english_trail,
+    auction_body,
+    enterprises,
+    later,
+    money,
+    ms,
+    qualify_all,
+)
 
 LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64)
 TIMEOUT = httpx.Timeout(10.0)
@@ -269,14 +278,7 @@ def check(
         assert (stored["amount"], stored["paddle"], stored["placed_at"]) == (
             body["amount"], body["paddle"], body["placed_at"]), (body, stored)
         assert stored["organization_id"] == org and paddles[org] == stored["paddle"]
-    # The trail: sequences 1..n, each bid at least the last + increment, the leader never raises.
-    assert [b["sequence"] for b in trail] == list(range(1, len(trail) + 1))
-    amounts = [Decimal(b["amount"]) for b in trail]
-    assert amounts[0] >= starting
-    for before, after in itertools.pairwise(amounts):
-        assert after >= before + increment, (before, after)
-    for before, after in itertools.pairwise(trail):
-        assert before["paddle"] != after["paddle"], "the leader raised his own bid"
+    assert_english_trail(trail, starting=starting, increment=increment)
     # Sold to the top of the trail; exactly one settlement, counting and digesting every bid.
     assert result["outcome"] == "sold", result
     assert (result["hammer_price"], result["winning_paddle"]) == (trail[-1]["amount"], trail[-1]["paddle"])

@@ -214,12 +214,9 @@ async def bidder_loop(
         await asyncio.sleep(pause * ((index * 7 + attempt * 3) % 5))
 
 
-def check_trail(
-    trail: list[dict], burst: Burst, *, state: dict, paddles: dict[int, str], round_ends_ms: int,
-    increment: Decimal, starting: Decimal, window_ms: int, extension_ms: int, hard_close_ms: int,
-) -> dict[str, int]:
-    """The bidding invariants over the SQL trail and the answers; counts of what happened."""
-    assert trail, "no bid was accepted"
+def assert_english_trail(trail: list[dict], *, starting: Decimal, increment: Decimal) -> None:
+    """An english trail: sequences 1..n, each bid at least the last + increment (the first at
+    least the starting price), and the leader never raises his own bid."""
     assert [b["sequence"] for b in trail] == list(range(1, len(trail) + 1))
     amounts = [Decimal(b["amount"]) for b in trail]
     assert amounts[0] >= starting
@@ -227,6 +224,15 @@ def check_trail(
         assert after >= before + increment, (before, after)
     for before, after in itertools.pairwise(trail):
         assert before["paddle"] != after["paddle"], "the leader raised his own bid"
+
+
+def check_trail(
+    trail: list[dict], burst: Burst, *, state: dict, paddles: dict[int, str], round_ends_ms: int,
+    increment: Decimal, starting: Decimal, window_ms: int, extension_ms: int, hard_close_ms: int,
+) -> dict[str, int]:
+    """The bidding invariants over the SQL trail and the answers; counts of what happened."""
+    assert trail, "no bid was accepted"
+    assert_english_trail(trail, starting=starting, increment=increment)
     for bid in trail:
         assert paddles[bid["organization_id"]] == bid["paddle"]
     # Every 201 is in the trail; distinct answers never share a sequence.
@@ -246,7 +252,7 @@ def check_trail(
     # The leader is the highest bidder; the live state agrees with the trail.
     top = trail[-1]
     assert state["leading_paddle"] == top["paddle"]
-    assert state["current_price"] == top["amount"] == money(max(amounts))
+    assert state["current_price"] == top["amount"] == money(max(Decimal(b["amount"]) for b in trail))
     assert state["bid_count"] == len(trail)
     assert state["ends_at"] == top["ends_at"], "something but an accepted bid moved ends_at"
     # Soft close: ends_at moves only for bids inside the window, never past the hard close.
