@@ -75,10 +75,7 @@ async def place_bid(
         )
         for p in placed
     ]
-    if len(entries) == 1:
-        ids = [await journal.record(entries[0])]
-    else:
-        ids = await asyncio.gather(*(journal.record(e) for e in entries))
+    ids = await asyncio.gather(*(journal.record(e) for e in entries))
     mine = next(i for i, e in enumerate(entries) if e.sequence == result.seq)
     entry = entries[mine]
     return BidOut(
