@@ -17,9 +17,6 @@ from app.pagination import PageParams, fetch_page
 from app.schemas import format_money, ms_to_datetime
 from app.security import Principal
 
-# Codes whose cause may be a Redis that lost the auction: rebuild from SQL and decide again.
-_MAYBE_UNLOADED = {"not_qualified", "auction_not_open"}
-
 _MESSAGES = {
     "bid_too_low": "The bid is below the minimum next bid.",
     "auction_closed": "The auction is closed.",
@@ -39,7 +36,9 @@ async def place_bid(
     args = (engine, auction_id, principal, amount, max_amount, idempotency_key,
             _fingerprint(amount, max_amount) if idempotency_key is not None else None)
     result = await _decide(*args)
-    if not result.ok and result.code in _MAYBE_UNLOADED and await engine.read(auction_id) is None:
+    if not result.ok and result.unloaded:
+        # Redis lost the round (or never had it): rebuild it from SQL and decide again. Another
+        # request may have rebuilt it meanwhile; load_round leaves a loaded round alone.
         async with sessionmaker() as session:
             auction = await get_auction(session, auction_id=auction_id)
             await load_round(session, engine=engine, auction=auction)

@@ -102,6 +102,7 @@ class BidRejected:
     ends_at_ms: int | None
     ok: Literal[False] = False
     kind: str = ""
+    unloaded: bool = False  # Redis held no round: a rebuild from SQL may decide otherwise
 
 
 BidResult = BidAccepted | BidRejected
@@ -261,7 +262,7 @@ def bid_result(reply: Sequence[Any]) -> BidResult:
                            event_id, kind=kind, outbid=outbid == "1", closed=closed == "1",
                            placed=bids, round_index=int(round_), proxy_max=opt_int(proxy_max))
     return BidRejected(cast(RejectCode, code), opt_int(amount), paddle or None, int(at), int(seq),
-                       opt_int(ends), kind=kind)
+                       opt_int(ends), kind=kind, unloaded=round_ == "")
 
 
 def close_result(reply: Sequence[Any]) -> CloseResult:

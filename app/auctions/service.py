@@ -178,6 +178,8 @@ async def load_round(session: AsyncSession, *, engine: Engine, auction: Auction)
         select(Bid).where(Bid.auction_id == auction.id, Bid.round_index == round_.round_index)
         .order_by(Bid.sequence)
     )).all()
+    if trail:  # bids journalled between the two reads (the round is live elsewhere)
+        top = max(top or 0, trail[-1].sequence)
     restore, leader_paddle = None, None
     if trail:
         standing = rules.standing(

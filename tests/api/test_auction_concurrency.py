@@ -104,3 +104,29 @@ async def test_idempotent_retry_survives_redis_loss(actors, client, app, setting
     again = await _keyed(client, auction_id, alice, "2000000.00", "retry-me")
     assert again.status_code == 201, again.text
     assert again.json() == first.json()
+
+
+async def _bid_after(delay: float, client, auction_id: int, bidder, amount: str):
+    await asyncio.sleep(delay)  # spread over the rebuild, so some decide while it runs
+    return await client.post(f"{API}/auctions/{auction_id}/bids", json={"amount": amount},
+                             headers=bidder.headers)
+
+
+async def test_bidders_racing_the_rebuild_after_redis_lost_the_round(actors, client, app, settings):
+    """Whoever rebuilds the round, nobody racing it is told the auction has not opened."""
+    auction = await create_auction(actors, lasts=60)
+    auction_id = auction["id"]
+    bidders = await enterprises(actors, 40)
+    await qualify_all(client, actors.admin, auction_id, bidders)
+    for attempt in range(3):
+        await _wipe_redis(app, settings)
+        answers = await asyncio.gather(*(
+            _bid_after(i * 0.001, client, auction_id, b, f"{3_000_000 * (attempt + 1) + i * 10_000}.00")
+            for i, b in enumerate(bidders)
+        ))
+        refused = {a.json()["code"] for a in answers if a.status_code != 201}
+        assert refused <= {"bid_too_low", "already_leading"}, (attempt, refused)
+        assert any(a.status_code == 201 for a in answers)
+    trail = await bid_trail(client, auction_id, actors.admin.headers)
+    amounts = [b["amount"] for b in trail]
+    assert len(trail) == len(set(amounts))

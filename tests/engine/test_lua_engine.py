@@ -205,11 +205,15 @@ async def test_no_round_in_redis_is_not_a_final_answer(engine: Engine) -> None:
     """Against a Redis that lost (or never had) the round, a keyed rejection is not stored:
     after the rebuild the same key is decided afresh."""
     lost = await engine.place_bid(AID, bidder_id="alice", amount=10_000, idempotency_key="k")
-    assert isinstance(lost, BidRejected) and lost.code == "not_qualified"
+    assert isinstance(lost, BidRejected) and lost.code == "not_qualified" and lost.unloaded
     await engine.qualify(AID, "alice", "101")
     unopened = await engine.place_bid(AID, bidder_id="alice", amount=10_000, idempotency_key="k")
     assert isinstance(unopened, BidRejected) and unopened.code == "auction_not_open"
+    assert unopened.unloaded
     await open_now(engine)
+    stranger = await engine.place_bid(AID, bidder_id="mallory", amount=10_000)
+    assert isinstance(stranger, BidRejected) and stranger.code == "not_qualified"
+    assert not stranger.unloaded  # a loaded round's refusal is final
     rebuilt = await engine.place_bid(AID, bidder_id="alice", amount=10_000, idempotency_key="k")
     assert isinstance(rebuilt, BidAccepted)
     assert await engine.place_bid(AID, bidder_id="alice", amount=10_000,
