@@ -103,14 +103,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestMetrics)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.include_router(ops.router)
-    for router in (
-        identity_router, listings_router, auctions_router, settlements_router, audit_router,
-        export_router,
-    ):
-        app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
+    # Routes are matched one by one in this order, so the bid path (auctions) comes first;
+    # the bench floors, when on, come before it so that they stay floors.
     if settings.bench_endpoints:
         from app.bench_routes import router as bench_router
 
         app.include_router(bench_router)
+    for router in (
+        auctions_router, identity_router, listings_router, settlements_router, audit_router,
+        export_router,
+    ):
+        app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
+    app.include_router(ops.router)
     return app

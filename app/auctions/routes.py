@@ -37,6 +37,24 @@ IdempotencyKey = Annotated[
 ]
 
 
+# First in the router: routes are matched in order, and this is the hot path.
+@router.post("/{auction_id}/bids", status_code=201, response_model=BidOut)
+async def place_bid(
+    request: Request, principal: EnterpriseUser, auction_id: IdPath, data: BidCreate,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
+    """Bid (qualified enterprise). A 201 means the bid is accepted and in the durable trail."""
+    # The hot path takes no request session (the journal group-commits the trail) and as few
+    # dependencies as it can: each costs time on every bid. The BidOut is serialised once
+    # here, not validated again by FastAPI.
+    bid = await bidding.place_bid(
+        engine=request.app.state.engine, journal=request.app.state.journal,
+        sessionmaker=request.app.state.sessionmaker, principal=principal, auction_id=auction_id,
+        amount=data.amount, max_amount=data.max_amount, idempotency_key=idempotency_key,
+    )
+    return Response(bid.model_dump_json(), status_code=201, media_type="application/json")
+
+
 @router.post("", status_code=201, response_model=AuctionOut)
 async def create_auction(
     session: SessionDep, engine: EngineDep, principal: AdminUser, data: AuctionCreate
@@ -140,23 +158,6 @@ async def reject_registration(
         session, principal=principal, auction=auction, registration_id=registration_id
     )
     return RegistrationOut.model_validate(registration)
-
-
-@router.post("/{auction_id}/bids", status_code=201, response_model=BidOut)
-async def place_bid(
-    request: Request, principal: EnterpriseUser, auction_id: IdPath, data: BidCreate,
-    idempotency_key: IdempotencyKey = None,
-) -> Response:
-    """Bid (qualified enterprise). A 201 means the bid is accepted and in the durable trail."""
-    # The hot path takes no request session (the journal group-commits the trail) and as few
-    # dependencies as it can: each costs time on every bid. The BidOut is serialised once
-    # here, not validated again by FastAPI.
-    bid = await bidding.place_bid(
-        engine=request.app.state.engine, journal=request.app.state.journal,
-        sessionmaker=request.app.state.sessionmaker, principal=principal, auction_id=auction_id,
-        amount=data.amount, max_amount=data.max_amount, idempotency_key=idempotency_key,
-    )
-    return Response(bid.model_dump_json(), status_code=201, media_type="application/json")
 
 
 @router.get("/{auction_id}/bids", response_model=Page[BidOut])
