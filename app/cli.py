@@ -162,6 +162,7 @@ def bench(
     reps: Annotated[int, typer.Option(min=1, max=20, help="runs per scenario (medians reported)")] = 3,
     connections: Annotated[int, typer.Option(min=2, max=1024, help="wrk connections")] = 64,
     bidders: Annotated[int, typer.Option(min=2, max=1000, help="qualified enterprise bidders")] = 64,
+    workers: Annotated[int, typer.Option(min=1, max=16, help="uvicorn workers serving the app")] = 2,
 ) -> None:
     """Benchmark bidding over HTTP with wrk against its floors and a PostgreSQL baseline."""
     import sys
@@ -175,7 +176,7 @@ def bench(
     from bench.run import Options, main
 
     raise typer.Exit(main(Options(quick=quick, seconds=seconds, reps=reps,
-                                  connections=connections, bidders=bidders)))
+                                  connections=connections, bidders=bidders, workers=workers)))
 
 
 @app.command("export")

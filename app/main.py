@@ -66,6 +66,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.journal = Journal(
         journal_engine,
         on_sequence_taken=partial(resync_from_sql, app.state.engine, app.state.sessionmaker),
+        linger_s=settings.journal_linger_ms / 1000,
     )
     app.state.journal.start()
     if settings.gc_freeze:

@@ -58,7 +58,7 @@ Money = Annotated[
 def format_timestamp(value: datetime) -> str:
     """UTC ISO 8601 with milliseconds and Z."""
     value = value.astimezone(UTC) if value.tzinfo else value.replace(tzinfo=UTC)
-    return value.strftime("%Y-%m-%dT%H:%M:%S.") + f"{value.microsecond // 1000:03d}Z"
+    return value.isoformat(timespec="milliseconds").removesuffix("+00:00") + "Z"
 
 
 EPOCH = datetime(1970, 1, 1, tzinfo=UTC)

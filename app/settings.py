@@ -43,6 +43,10 @@ class Settings(BaseSettings):
     # Freeze the objects made at start-up out of the cyclic GC's reach and collect young
     # objects less often (app.main.tune_gc). Off in processes that build many apps (tests).
     gc_freeze: bool = True
+    # How long the bid journal waits after the first bid of a batch for more to join it (ms;
+    # 0 = write at once). Fewer, larger commits cost PostgreSQL and the API less CPU, which
+    # at moderate rates shortens the queues more than the wait lengthens them (bench/README).
+    journal_linger_ms: float = Field(default=1.0, ge=0, le=50)
     # Mount the bench-only endpoints under /bench (for `techauction bench`; never in production).
     bench_endpoints: bool = False
     # Ed25519 key signing export manifests: PKCS#8 PEM, or base64 of the raw 32-byte seed.

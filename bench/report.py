@@ -166,7 +166,8 @@ def render(console: Console, s: dict[str, Summary], meta: dict) -> None:
 
 def markdown(s: dict[str, Summary], meta: dict) -> str:
     lines = [f"Medians of {meta['reps']} x {meta['seconds']} s runs, wrk -c {meta['connections']} "
-             f"-t {meta['threads']}, {meta['bidders']} bidders, {meta['cpus']} CPUs, "
+             f"-t {meta['threads']}, {meta['workers']} uvicorn workers, {meta['bidders']} bidders, "
+             f"{meta['cpus']} CPUs, "
              f"{meta['date']}, load average {meta['load_average_before'][0]:.1f} before.", "",
              "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
     lines += ["| " + " | ".join(row) + " |" for row in _rows(s)]

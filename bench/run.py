@@ -38,6 +38,7 @@ class Options:
     threads: int = 2
     bidders: int = 64
     lots: int = 100
+    workers: int = 2  # the figure; 1 shows what the second worker's reordering costs
     warmup: float = 2.0
     pg_url: str = ""
     redis_url: str = ""
@@ -49,8 +50,9 @@ class Options:
         configured = os.environ.get("TECHAUCTION_DATABASE_URL", "")
         self.pg_url = self.pg_url or (configured if configured.startswith("postgres") else DEFAULT_PG)
         self.redis_url = self.redis_url or os.environ.get("TECHAUCTION_REDIS_URL") or DEFAULT_REDIS
-        if not (1 <= self.reps <= 20 and 1 <= self.seconds <= 120 and 1 <= self.lots <= 1000):
-            raise ValueError("reps 1..20, seconds 1..120 and lots 1..1000")
+        if not (1 <= self.reps <= 20 and 1 <= self.seconds <= 120 and 1 <= self.lots <= 1000
+                and 1 <= self.workers <= 16):
+            raise ValueError("reps 1..20, seconds 1..120, lots 1..1000 and workers 1..16")
 
 
 class _Terminated(Exception):
@@ -72,7 +74,7 @@ def main(options: Options, console: Console | None = None) -> int:
     previous = signal.signal(signal.SIGTERM, _on_sigterm)
     defaults = options.pg_url == DEFAULT_PG and options.redis_url == DEFAULT_REDIS
     wrk = ensure_wrk(start_services=defaults)
-    stack = Stack(pg_server=options.pg_url, redis_url=options.redis_url)
+    stack = Stack(pg_server=options.pg_url, redis_url=options.redis_url, workers=options.workers)
     load_before = os.getloadavg()
     if load_before[0] > 1.0:
         log(f"[yellow]load average {load_before[0]:.1f} before starting: other work shares this "
