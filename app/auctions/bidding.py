@@ -6,7 +6,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auctions.engine import BidAccepted, BidResult, Engine, PlacedBid, fingerprint_of
+from app.auctions.engine import BidAccepted, BidResult, Engine, PlacedBid
 from app.auctions.journal import BidEntry, Journal
 from app.auctions.models import Auction, AuctionRound, Bid
 from app.auctions.rules import SEALED_KINDS
@@ -14,7 +14,7 @@ from app.auctions.schemas import BidOut
 from app.auctions.service import from_minor, get_auction, load_round, to_minor
 from app.errors import Conflict, Unprocessable
 from app.pagination import PageParams, fetch_page
-from app.schemas import format_money, ms_to_datetime
+from app.schemas import ms_to_datetime
 from app.security import Principal
 
 _MESSAGES = {
@@ -33,8 +33,7 @@ async def place_bid(
     max_amount: Decimal | None = None,
 ) -> BidOut:
     """Decide the bid in Redis; every bid it placed is in the SQL trail before we answer."""
-    args = (engine, auction_id, principal, amount, max_amount, idempotency_key,
-            _fingerprint(amount, max_amount) if idempotency_key is not None else None)
+    args = (engine, auction_id, principal, amount, max_amount, idempotency_key)
     result = await _decide(*args)
     if not result.ok and result.unloaded:
         # Redis lost the round (or never had it): rebuild it from SQL and decide again. Another
@@ -120,21 +119,15 @@ async def _replay_from_trail(
     return out
 
 
-def _fingerprint(amount: Decimal | None, max_amount: Decimal | None) -> str:
-    """What an Idempotency-Key's first request asked, to tell a retry from a reuse."""
-    body = {"amount": None if amount is None else format_money(amount)}
-    if max_amount is not None:
-        body["max_amount"] = format_money(max_amount)
-    return fingerprint_of(body)
-
-
-async def _decide(engine, auction_id, principal, amount, max_amount, key, fingerprint) -> BidResult:
+async def _decide(engine, auction_id, principal, amount, max_amount, key) -> BidResult:
+    # The engine fingerprints a keyed request itself (from the minor units, which say
+    # exactly what the decimal body said), to tell a retry from a reuse of the key.
     try:
         return await engine.place_bid(
             auction_id, bidder_id=principal.organization_id,
             amount=None if amount is None else to_minor(amount),
             max_amount=None if max_amount is None else to_minor(max_amount),
-            idempotency_key=key, fingerprint=fingerprint,
+            idempotency_key=key,
         )
     except ValueError as exc:  # a request this round's kind cannot take
         raise Unprocessable(str(exc), code="invalid_bid") from exc

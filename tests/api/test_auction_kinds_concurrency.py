@@ -8,6 +8,8 @@ import asyncio
 import random
 from decimal import Decimal
 
+import pytest
+
 from app.security import Role
 from tests.support.auctions import API
 from tests.support.kinds import bid, bids, code, finish, opened_field, state
@@ -53,18 +55,14 @@ async def _sealed_burst(actors, client, app, kind: str):
     return aid, ranked, paddles
 
 
-async def test_sealed_first_price_burst(actors, client, app):
-    aid, ranked, paddles = await _sealed_burst(actors, client, app, "sealed_first_price")
+@pytest.mark.parametrize(("kind", "price_rank"), [
+    ("sealed_first_price", 0),  # the winner pays his own bid
+    ("sealed_second_price", 1),  # Vickrey: the winner pays the second-highest bid
+])
+async def test_sealed_burst(actors, client, app, kind, price_rank):
+    aid, ranked, paddles = await _sealed_burst(actors, client, app, kind)
     result = await finish(app, client, aid)
-    assert result["hammer_price"] == money(ranked[0][0])
-    assert result["winning_paddle"] == paddles[ranked[0][1].organization_id]
-    assert len(await bids(client, aid)) == N
-
-
-async def test_vickrey_burst(actors, client, app):
-    aid, ranked, paddles = await _sealed_burst(actors, client, app, "sealed_second_price")
-    result = await finish(app, client, aid)
-    assert result["hammer_price"] == money(ranked[1][0])
+    assert result["hammer_price"] == money(ranked[price_rank][0])
     assert result["winning_paddle"] == paddles[ranked[0][1].organization_id]
     assert len(await bids(client, aid)) == N
 
