@@ -45,7 +45,8 @@ class Settings(BaseSettings):
     gc_freeze: bool = True
     # How long the bid journal waits after the first bid of a batch for more to join it (ms;
     # 0 = write at once). Fewer, larger commits cost PostgreSQL and the API less CPU, which
-    # at moderate rates shortens the queues more than the wait lengthens them (bench/README).
+    # at moderate rates shortens the queues more than the wait lengthens them (README,
+    # Benchmarks).
     journal_linger_ms: float = Field(default=1.0, ge=0, le=50)
     # Mount the bench-only endpoints under /bench (for `techauction bench`; never in production).
     bench_endpoints: bool = False
