@@ -178,23 +178,23 @@ async def load_round(session: AsyncSession, *, engine: Engine, auction: Auction)
         select(Bid).where(Bid.auction_id == auction.id, Bid.round_index == round_.round_index)
         .order_by(Bid.sequence)
     )).all()
-    if trail:  # bids journalled between the two reads (the round is live elsewhere)
-        top = max(top or 0, trail[-1].sequence)
     restore, leader_paddle = None, None
     if trail:
+        # max: bids journalled between the two reads (the round is live elsewhere) count too
+        top = max(top or 0, trail[-1].sequence)
         standing = rules.standing(
             rules.StandingBid(str(b.organization_id), to_minor(b.amount), b.sequence) for b in trail
         )
         if rules.is_sealed(spec):
             restore = rules.RoundState(ends_at_ms=spec.ends_at_ms, bid_count=len(trail),
-                                       seq=top or 0, bids=standing)
+                                       seq=top, bids=standing)
         elif spec.kind == "dutch":  # the lot was taken: the round ends then, the closer sells
             took = trail[0]
             spec = replace(spec, ends_at_ms=max(datetime_to_ms(took.placed_at),
                                                 spec.starts_at_ms + 1))
             restore = rules.RoundState(
                 ends_at_ms=spec.ends_at_ms, current_price=to_minor(took.amount),
-                leader=str(took.organization_id), bid_count=1, seq=top or 0, bids=standing,
+                leader=str(took.organization_id), bid_count=1, seq=top, bids=standing,
             )
             leader_paddle = took.paddle
         else:
@@ -202,7 +202,7 @@ async def load_round(session: AsyncSession, *, engine: Engine, auction: Auction)
             restore = rules.RoundState(
                 ends_at_ms=max(datetime_to_ms(last.ends_at), spec.ends_at_ms),
                 current_price=to_minor(last.amount), leader=str(last.organization_id),
-                bid_count=len(trail), seq=top or 0, bids=standing,
+                bid_count=len(trail), seq=top, bids=standing,
                 proxy_max=None if last.proxy_max is None else to_minor(last.proxy_max),
             )
             leader_paddle = last.paddle

@@ -3,6 +3,7 @@
 import asyncio
 
 from tests.support.auctions import API, create_auction
+from tests.support.kinds import bid
 from tests.support.live import (
     bid_trail,
     enterprises,
@@ -108,8 +109,7 @@ async def test_idempotent_retry_survives_redis_loss(actors, client, app, setting
 
 async def _bid_after(delay: float, client, auction_id: int, bidder, amount: str):
     await asyncio.sleep(delay)  # spread over the rebuild, so some decide while it runs
-    return await client.post(f"{API}/auctions/{auction_id}/bids", json={"amount": amount},
-                             headers=bidder.headers)
+    return await bid(client, auction_id, bidder, amount=amount)
 
 
 async def test_bidders_racing_the_rebuild_after_redis_lost_the_round(actors, client, app, settings):
