@@ -148,17 +148,24 @@ OptionalUser = Annotated[Principal | None, Depends(_optional_principal)]
 CurrentUser = Annotated[Principal, Depends(_required_principal)]
 
 
+def principal_in_role(request: Request, token: str | None, roles: tuple[Role, ...]) -> Principal:
+    """The caller, if the token is valid (401) and its role one of roles (403)."""
+    if token is None:
+        raise Unauthorized("Authentication is required.")
+    principal = request.app.state.tokens.principal(token)
+    if principal.role not in roles:
+        raise Forbidden(
+            f"This action needs the role {' or '.join(r.value for r in roles)}.",
+            code="forbidden_role",
+        )
+    return principal
+
+
 def require_roles(*roles: Role):
     """A dependency that lets only the given roles through (403 for the others)."""
 
     async def guard(request: Request, token: BearerToken) -> Principal:
-        principal = await _required_principal(request, token)
-        if principal.role not in roles:
-            raise Forbidden(
-                f"This action needs the role {' or '.join(r.value for r in roles)}.",
-                code="forbidden_role",
-            )
-        return principal
+        return principal_in_role(request, token, roles)
 
     return Depends(guard)
 

@@ -76,7 +76,8 @@ async def place_bid(
     ids = await asyncio.gather(*(journal.record(e) for e in entries))
     mine = next(i for i, e in enumerate(entries) if e.sequence == result.seq)
     entry = entries[mine]
-    return BidOut(
+    # Every value is already typed and checked (the engine's decision): nothing to validate.
+    return BidOut.model_construct(
         id=0 if result.sealed else ids[mine], sequence=0 if result.sealed else entry.sequence,
         round_index=entry.round_index, amount=entry.amount, paddle=entry.paddle,
         placed_at=entry.placed_at, ends_at=entry.ends_at,

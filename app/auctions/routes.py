@@ -6,6 +6,7 @@ from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
 from app.auctions import bidding, registrations, service
+from app.auctions.bid_route import BidRoute, IdempotencyKey
 from app.auctions.engine import Engine
 from app.auctions.events import event_stream
 from app.auctions.models import AuctionStatus
@@ -31,28 +32,29 @@ async def _engine(request: Request) -> Engine:
 
 
 EngineDep = Annotated[Engine, Depends(_engine)]
-IdempotencyKey = Annotated[
-    str | None,
-    Header(alias="Idempotency-Key", min_length=1, max_length=255, pattern=r"^[\x21-\x7e]+$"),
-]
 
 
-# First in the router: routes are matched in order, and this is the hot path.
-@router.post("/{auction_id}/bids", status_code=201, response_model=BidOut)
 async def place_bid(
     request: Request, principal: EnterpriseUser, auction_id: IdPath, data: BidCreate,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Bid (qualified enterprise). A 201 means the bid is accepted and in the durable trail."""
-    # The hot path takes no request session (the journal group-commits the trail) and as few
-    # dependencies as it can: each costs time on every bid. The BidOut is serialised once
-    # here, not validated again by FastAPI.
+    # The hot path takes no request session (the journal group-commits the trail), and its
+    # parameters are read by BidRoute. The BidOut is serialised once here, not validated
+    # again by FastAPI.
     bid = await bidding.place_bid(
         engine=request.app.state.engine, journal=request.app.state.journal,
         sessionmaker=request.app.state.sessionmaker, principal=principal, auction_id=auction_id,
         amount=data.amount, max_amount=data.max_amount, idempotency_key=idempotency_key,
     )
     return Response(bid.model_dump_json(), status_code=201, media_type="application/json")
+
+
+# First in the router: routes are matched in order, and this is the hot path.
+router.add_api_route(
+    "/{auction_id}/bids", place_bid, methods=["POST"], status_code=201, response_model=BidOut,
+    route_class_override=BidRoute,
+)
 
 
 @router.post("", status_code=201, response_model=AuctionOut)
