@@ -73,7 +73,10 @@ async def place_bid(
         )
         for p in placed
     ]
-    ids = await asyncio.gather(*(journal.record(e) for e in entries))
+    if len(entries) == 1:  # the usual case, without gather's task per awaitable
+        ids = [await journal.record(entries[0])]
+    else:
+        ids = await asyncio.gather(*(journal.record(e) for e in entries))
     mine = next(i for i, e in enumerate(entries) if e.sequence == result.seq)
     entry = entries[mine]
     # Every value is already typed and checked (the engine's decision): nothing to validate.
