@@ -28,9 +28,6 @@ MANIFEST_TTL = 24 * 3600  # seconds a manifest can be fetched after its export s
 EXPORT_ID = r"^[0-9a-f]{32}$"
 
 
-FilterTime = TimestampIn | None
-
-
 class LedgerHeadOut(BaseModel):
     sequence: int
     hash: str
@@ -100,8 +97,9 @@ _STREAM_DOC: dict[int | str, dict[str, Any]] = {
 async def export_settlements(
     request: Request, principal: StaffReader,
     fmt: Annotated[exports.ExportFormat, Query(alias="format")] = exports.ExportFormat.csv,
-    created_from: Annotated[FilterTime, Query(alias="from", description="created at or after")] = None,
-    created_to: Annotated[FilterTime, Query(alias="to", description="created before")] = None,
+    created_from: Annotated[
+        TimestampIn | None, Query(alias="from", description="created at or after")] = None,
+    created_to: Annotated[TimestampIn | None, Query(alias="to", description="created before")] = None,
     institute: Annotated[int | None, Query(ge=1, le=MAX_DB_ID, description="institute org id")] = None,
 ) -> StreamingResponse:
     """Settlements ordered by (created_at, id), read from one database snapshot in constant

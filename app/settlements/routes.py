@@ -7,11 +7,11 @@ from fastapi import APIRouter, Query
 from app.db import SessionDep
 from app.errors import Unprocessable
 from app.pagination import PageDep
-from app.schemas import MAX_DB_ID, IdPath, Page
+from app.schemas import MAX_DB_ID, IdPath, Page, TimestampIn
 from app.security import AdminUser, CurrentUser
 from app.settlements import service
 from app.settlements.models import SettlementStatus
-from app.settlements.schemas import PaymentConfirmation, SettlementOut, ZonedQuery
+from app.settlements.schemas import PaymentConfirmation, SettlementOut
 
 router = APIRouter(prefix="/settlements", tags=["settlements"])
 
@@ -19,9 +19,9 @@ router = APIRouter(prefix="/settlements", tags=["settlements"])
 @router.get("", response_model=Page[SettlementOut])
 async def list_settlements(
     session: SessionDep, principal: CurrentUser, page: PageDep,
-    created_from: Annotated[ZonedQuery | None, Query(
+    created_from: Annotated[TimestampIn | None, Query(
         alias="from", description="created at or after (ISO 8601 with a zone)")] = None,
-    created_to: Annotated[ZonedQuery | None, Query(
+    created_to: Annotated[TimestampIn | None, Query(
         alias="to", description="created before (ISO 8601 with a zone)")] = None,
     institute: Annotated[int | None, Query(ge=1, le=MAX_DB_ID, description="institute org id")] = None,
     status: SettlementStatus | None = None,

@@ -6,11 +6,8 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from app.auctions.schemas import Rate
-from app.schemas import Money, RequestModel, ResponseModel, Timestamp, TimestampIn
+from app.schemas import Money, RequestModel, ResponseModel, Timestamp
 from app.settlements.models import SettlementStatus
-
-# A query-string instant: ISO 8601 with a zone (a naive time is ambiguous and refused).
-ZonedQuery = TimestampIn
 
 
 class PaymentConfirmation(RequestModel):

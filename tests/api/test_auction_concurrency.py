@@ -18,33 +18,27 @@ async def test_burst_of_200_bidders_keeps_every_invariant(actors, client, app):
     assert counts["accepted"] >= 3
 
 
-async def _keyed(client, auction_id, bidder, amount: str, key: str):
-    headers = bidder.headers | {"Idempotency-Key": key}
-    return await client.post(f"{API}/auctions/{auction_id}/bids", json={"amount": amount},
-                             headers=headers)
-
-
 async def test_idempotency_key_replays_the_first_answer(actors, client):
     auction = await create_auction(actors, lasts=60)
     auction_id = auction["id"]
     alice, bob = await enterprises(actors, 2)
     await qualify_all(client, actors.admin, auction_id, [alice, bob])
 
-    first = await _keyed(client, auction_id, alice, "2000000.00", "k-1")
+    first = await bid(client, auction_id, alice, "k-1", amount="2000000.00")
     assert first.status_code == 201, first.text
     # Same key, same body: the identical 201, also after being outbid (no already_leading).
-    assert (await _keyed(client, auction_id, alice, "2000000.00", "k-1")).json() == first.json()
-    outbid = await _keyed(client, auction_id, bob, "2010000.00", "k-1")  # keys are per bidder
+    assert (await bid(client, auction_id, alice, "k-1", amount="2000000.00")).json() == first.json()
+    outbid = await bid(client, auction_id, bob, "k-1", amount="2010000.00")  # keys are per bidder
     assert outbid.status_code == 201 and outbid.json()["sequence"] == 2
-    replay = await _keyed(client, auction_id, alice, "2000000.00", "k-1")
+    replay = await bid(client, auction_id, alice, "k-1", amount="2000000.00")
     assert replay.status_code == 201 and replay.json() == first.json()
     # Same key, another body: refused, and nothing changes.
-    reused = await _keyed(client, auction_id, alice, "2500000.00", "k-1")
+    reused = await bid(client, auction_id, alice, "k-1", amount="2500000.00")
     assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused"
     # A refused answer is replayed too (the key stays bound to its first body).
-    low = await _keyed(client, auction_id, alice, "2010000.00", "k-2")
+    low = await bid(client, auction_id, alice, "k-2", amount="2010000.00")
     assert low.status_code == 409 and low.json()["code"] == "bid_too_low"
-    assert (await _keyed(client, auction_id, alice, "2010000.00", "k-2")).json() == low.json()
+    assert (await bid(client, auction_id, alice, "k-2", amount="2010000.00")).json() == low.json()
     # Malformed keys are 422 and change nothing.
     for bad in (b"x" * 256, b"has space", "ключ".encode()):
         response = await client.post(
@@ -89,7 +83,7 @@ async def test_keyed_bid_after_redis_lost_the_round_is_accepted(actors, client, 
     alice, = await enterprises(actors, 1)
     await qualify_all(client, actors.admin, auction_id, [alice])
     await _wipe_redis(app, settings)
-    response = await _keyed(client, auction_id, alice, "2000000.00", "after-loss")
+    response = await bid(client, auction_id, alice, "after-loss", amount="2000000.00")
     assert response.status_code == 201, response.text
 
 
@@ -98,11 +92,11 @@ async def test_idempotent_retry_survives_redis_loss(actors, client, app, setting
     auction_id = auction["id"]
     alice, = await enterprises(actors, 1)
     await qualify_all(client, actors.admin, auction_id, [alice])
-    first = await _keyed(client, auction_id, alice, "2000000.00", "retry-me")
+    first = await bid(client, auction_id, alice, "retry-me", amount="2000000.00")
     assert first.status_code == 201, first.text
     await _wipe_redis(app, settings)
     await client.get(f"{API}/auctions/{auction_id}")  # a read rebuilds the round from SQL
-    again = await _keyed(client, auction_id, alice, "2000000.00", "retry-me")
+    again = await bid(client, auction_id, alice, "retry-me", amount="2000000.00")
     assert again.status_code == 201, again.text
     assert again.json() == first.json()
 
