@@ -5,6 +5,8 @@ bench` can measure the real bid endpoint side by side against:
 
 (a) ``POST /bench/noop``: no work at all (the HTTP + framework floor);
 (b) ``POST /bench/redis-script``: one trivial EVALSHA (the floor of any Redis-backed bid);
+(b') ``POST /bench/redis-script-batched``: the same, through the ScriptBatcher that the bid
+    script goes through (the floor of a bid sent the way the engine sends it);
 (c) ``POST /bench/auctions/{id}/pg-bids``: the same English bid decided the traditional way,
     under a PostgreSQL row lock (SELECT ... FOR UPDATE on the auction row), against the
     tables ``bench_pg_state`` / ``bench_pg_bids`` that the bench creates with plain SQL in its
@@ -20,6 +22,7 @@ from sqlalchemy import text
 
 from app.auctions import bidding
 from app.auctions.schemas import BidCreate, BidOut
+from app.auctions.script_batch import ScriptBatcher
 from app.db import SessionDep
 from app.errors import Conflict, NotFound
 from app.schemas import IdPath
@@ -78,6 +81,18 @@ async def redis_script(request: Request) -> Response:
     if script is None:
         script = state.bench_floor_script = state.redis.register_script(FLOOR_LUA)
     await script(keys=[f"{state.settings.redis_prefix}:{{bench}}:floor"], args=[])
+    return Response(_EMPTY, media_type="application/json")
+
+
+@router.post("/redis-script-batched")
+async def redis_script_batched(request: Request) -> Response:
+    """(b') The same EVALSHA, through the ScriptBatcher the bid script goes through."""
+    state = request.app.state
+    batcher = getattr(state, "bench_floor_batcher", None)
+    if batcher is None:
+        script = state.redis.register_script(FLOOR_LUA)
+        batcher = state.bench_floor_batcher = ScriptBatcher(state.redis, script)
+    await batcher([f"{state.settings.redis_prefix}:{{bench}}:floor"], [])
     return Response(_EMPTY, media_type="application/json")
 
 

@@ -23,7 +23,7 @@ TARGET_P99_MS = 20.0  # at half the saturating rate
 class Scenario:
     key: str
     label: str
-    target: str  # noop | redis | bid | pg | volatile (lua/bids.lua's BENCH_TARGET)
+    target: str  # noop | redis | redis_batched | bid | pg | volatile (BENCH_TARGET of bids.lua)
     lots: str  # hot | all
     paced: bool = False  # also measured at half its saturating rate
 
@@ -32,6 +32,8 @@ SCENARIOS = (
     Scenario("ceiling", "wrk ceiling: raw responder, not the app", "noop", "hot"),
     Scenario("noop", "(a) POST /bench/noop", "noop", "hot"),
     Scenario("redis", "(b) POST /bench/redis-script", "redis", "hot"),
+    Scenario("redis_batched", "(b') the same script, batched as bids are", "redis_batched",
+             "hot"),
     Scenario("bid_hot", "bid, hot lot (Redis)", "bid", "hot", paced=True),
     Scenario("pg_hot", "(c) PG row-lock bid, hot lot", "pg", "hot", paced=True),
     Scenario("bid_lots", "bid, 100 lots (Redis)", "bid", "all", paced=True),
@@ -90,6 +92,8 @@ def ratios_and_targets(s: dict[str, Summary]) -> tuple[dict, list[dict]]:
         ratios[f"{lots}: accepted bids/s / (a) req/s"] = _ratio(accepted, s["noop"].sat("rps"))
         ratios[f"{lots}: accepted bids/s / (b) req/s"] = _ratio(accepted, s["redis"].sat("rps"))
         ratios[f"{lots}: bid req/s (201+409) / (b) req/s"] = _ratio(answered, s["redis"].sat("rps"))
+        ratios[f"{lots}: accepted bids/s / (b') req/s"] = _ratio(
+            accepted, s["redis_batched"].sat("rps"))
         ratios[f"{lots}: accepted bids/s / (c) accepted/s"] = _ratio(
             accepted, s[f"pg_{lots}"].sat("ok_rps"))
         ratios[f"{lots}: per server-CPU-second, accepted bids / (b) requests"] = _ratio(

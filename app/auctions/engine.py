@@ -48,6 +48,7 @@ from app.auctions.rules import (
     UnsupportedRoundKind,
     is_sealed,
 )
+from app.auctions.script_batch import ScriptBatcher
 
 __all__ = [
     "AsyncRedisClient", "AuctionKeys", "BidAccepted", "BidRejected", "BidResult", "CloseResult",
@@ -115,8 +116,10 @@ class Engine:
         # so a burst of bids queues here rather than failing.
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._open = redis.register_script(_load("open_round.lua"))
-        self._bid = redis.register_script(_load("lib.lua", "english.lua", "kinds.lua",
-                                                "place_bid.lua"))
+        bid = redis.register_script(_load("lib.lua", "english.lua", "kinds.lua", "place_bid.lua"))
+        # On a single Redis the bids of one event-loop turn share a pipeline (script_batch.py);
+        # a cluster client sends each call to its own slot's node.
+        self._bid = ScriptBatcher(redis, bid) if isinstance(redis, Redis) else bid
         self._close = redis.register_script(_load("lib.lua", "close_round.lua"))
         self._read = redis.register_script(_load("read_state.lua"))
 

@@ -2,7 +2,8 @@
 --
 -- Configuration (environment, read by every wrk thread):
 --   BENCH_DATA    a Lua file written by the bench: tokens, lots, base price, clock epoch
---   BENCH_TARGET  noop | redis | bid | pg   (which endpoint; all send the same headers/body)
+--   BENCH_TARGET  noop | redis | redis_batched | bid | pg | volatile (which endpoint; all
+--                 send the same headers and body)
 --   BENCH_LOTS    hot | all                 (the one hot lot, or any of the 100 lots)
 --   BENCH_RATE    requests/s for THIS thread; unset or 0 = closed loop (saturation)
 --
@@ -31,6 +32,7 @@ local rate = tonumber(os.getenv("BENCH_RATE") or "0") or 0
 local PATHS = {
   noop = function(_) return "/bench/noop" end,
   redis = function(_) return "/bench/redis-script" end,
+  redis_batched = function(_) return "/bench/redis-script-batched" end,
   bid = function(id) return "/api/v1/auctions/" .. id .. "/bids" end,
   pg = function(id) return "/bench/auctions/" .. id .. "/pg-bids" end,
   volatile = function(id) return "/bench/auctions/" .. id .. "/volatile-bids" end,
