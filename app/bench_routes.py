@@ -77,10 +77,7 @@ async def noop() -> Response:
 async def redis_script(request: Request) -> Response:
     """(b) One trivial EVALSHA on a hash-tagged key."""
     state = request.app.state
-    script = getattr(state, "bench_floor_script", None)
-    if script is None:
-        script = state.bench_floor_script = state.redis.register_script(FLOOR_LUA)
-    await script(keys=[f"{state.settings.redis_prefix}:{{bench}}:floor"], args=[])
+    await _floor_script(state)(keys=[_floor_key(state)], args=[])
     return Response(_EMPTY, media_type="application/json")
 
 
@@ -90,10 +87,21 @@ async def redis_script_batched(request: Request) -> Response:
     state = request.app.state
     batcher = getattr(state, "bench_floor_batcher", None)
     if batcher is None:
-        script = state.redis.register_script(FLOOR_LUA)
-        batcher = state.bench_floor_batcher = ScriptBatcher(state.redis, script)
-    await batcher([f"{state.settings.redis_prefix}:{{bench}}:floor"], [])
+        batcher = state.bench_floor_batcher = ScriptBatcher(state.redis, _floor_script(state))
+    await batcher([_floor_key(state)], [])
     return Response(_EMPTY, media_type="application/json")
+
+
+def _floor_script(state):
+    """The trivial script of (b) and (b'), registered once per app."""
+    script = getattr(state, "bench_floor_script", None)
+    if script is None:
+        script = state.bench_floor_script = state.redis.register_script(FLOOR_LUA)
+    return script
+
+
+def _floor_key(state) -> str:
+    return f"{state.settings.redis_prefix}:{{bench}}:floor"
 
 
 class _VolatileJournal:

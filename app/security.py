@@ -138,10 +138,15 @@ async def _optional_principal(request: Request, token: BearerToken) -> Principal
     return request.app.state.tokens.principal(token)
 
 
-async def _required_principal(request: Request, token: BearerToken) -> Principal:
+def required_principal(request: Request, token: str | None) -> Principal:
+    """The caller of a valid token; Unauthorized without one or with an invalid one."""
     if token is None:
         raise Unauthorized("Authentication is required.")
     return request.app.state.tokens.principal(token)
+
+
+async def _required_principal(request: Request, token: BearerToken) -> Principal:
+    return required_principal(request, token)
 
 
 OptionalUser = Annotated[Principal | None, Depends(_optional_principal)]
@@ -150,9 +155,7 @@ CurrentUser = Annotated[Principal, Depends(_required_principal)]
 
 def principal_in_role(request: Request, token: str | None, roles: tuple[Role, ...]) -> Principal:
     """The caller, if the token is valid (401) and its role one of roles (403)."""
-    if token is None:
-        raise Unauthorized("Authentication is required.")
-    principal = request.app.state.tokens.principal(token)
+    principal = required_principal(request, token)
     if principal.role not in roles:
         raise Forbidden(
             f"This action needs the role {' or '.join(r.value for r in roles)}.",
