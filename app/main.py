@@ -83,6 +83,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
             await closer
         await app.state.journal.stop()
         await journal_engine.dispose()
+        await app.state.engine.aclose()
         await redis.aclose()
         await db_engine.dispose()
         if embedded is not None:

@@ -2,8 +2,9 @@
 
 Set-up (wrk, a fresh database, a Redis prefix, the service with 2 workers, seeding over
 HTTP), then every scenario at saturation, repeated and interleaved so the shared machine's
-noise spreads evenly, then the bid scenarios at half their median saturating rate; medians,
-ratios and the issue's targets. Everything it made is removed at the end, also on Ctrl-C.
+noise spreads evenly, then the bid scenarios and the floors (a), (b), (b') at half their
+median saturating rate; medians, ratios and the issue's targets. Everything it made is
+removed at the end, also on Ctrl-C.
 """
 
 from __future__ import annotations

@@ -123,6 +123,11 @@ class Engine:
         self._close = redis.register_script(_load("lib.lua", "close_round.lua"))
         self._read = redis.register_script(_load("read_state.lua"))
 
+    async def aclose(self) -> None:
+        """Close the connection the bid batcher holds (the client's pool is the caller's)."""
+        if isinstance(self._bid, ScriptBatcher):
+            await self._bid.aclose()
+
     @property
     def deadlines_key(self) -> str:
         """The global sorted set auction_id -> ends_at_ms (may lag behind extensions)."""

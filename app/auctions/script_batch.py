@@ -1,23 +1,42 @@
-"""Concurrent calls of one Lua script, sent to Redis together: one write and one read a batch.
+"""Concurrent calls of one Lua script, sent to Redis together on a connection of their own.
 
 A bid is one EVALSHA. Sent one by one, each call is a write to Redis and a read back, and on
 this machine most of a call's cost is those system calls and the wake-ups they cause (a
 write wakes Redis, its reply wakes the worker). A busy worker makes many calls at once: the
-calls made in the same turn of the event loop go out as one non-transactional pipeline.
-Redis still runs each script atomically and in the order the calls were made; each caller
-gets its own reply or its own error. bench/README.md ("Batched script calls") has the
-figures.
+calls made in the same turn of the event loop go out as one write.
+
+They go out on one connection the batcher holds, not through the pool: checking a
+connection out of redis-py's pool and back, and a Pipeline object, cost a single call more
+than twice what the call itself costs here. Batches are written in the order they were made
+while earlier ones still wait for their replies; Redis answers in that order, so one reader
+hands each caller its own reply or error. Nothing is resent after a connection failure: the
+callers of the lost replies get the error (a resent bid might run twice). bench/README.md
+("Batched script calls") has the figures.
 """
 
 import asyncio
+import contextlib
+from collections import deque
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from redis.asyncio import Redis
+from redis.asyncio.connection import AbstractConnection
 from redis.commands.core import AsyncScript
-from redis.exceptions import NoScriptError
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import NoScriptError, ResponseError
 
 Call = tuple[Sequence[str], Sequence[str], asyncio.Future[Any]]
+
+
+@dataclass(eq=False)
+class _Link:
+    """The batcher's connection, the calls written on it and not yet answered, its reader."""
+
+    conn: AbstractConnection
+    waiting: deque[Call] = field(default_factory=deque)
+    reader: asyncio.Task[None] | None = None
 
 
 class ScriptBatcher:
@@ -29,7 +48,11 @@ class ScriptBatcher:
         self.max_batch = max_batch
         self._pending: list[Call] = []
         self._scheduled = False
-        self._sending: set[asyncio.Task[None]] = set()  # strong references until done
+        self._link: _Link | None = None
+        self._unloaded: list[Call] = []  # answered NOSCRIPT: sent again once it is loaded
+        self._loading: asyncio.Task[None] | None = None
+        self._write_lock = asyncio.Lock()  # batches reach the connection in the order made
+        self._tasks: set[asyncio.Task[None]] = set()  # strong references until done
 
     async def __call__(self, keys: Sequence[str], args: Sequence[str]) -> Any:
         """The script's reply for these keys and args (its error raised, as a direct call)."""
@@ -41,45 +64,108 @@ class ScriptBatcher:
             loop.call_soon(self._flush)
         return await future
 
+    async def aclose(self) -> None:
+        """Close the connection (calls still waiting for a reply fail) and wait for it."""
+        if self._link is not None:
+            self._fail(self._link, RedisConnectionError("the script batcher was closed"))
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+
     def _flush(self) -> None:
         pending, self._pending, self._scheduled = self._pending, [], False
-        task = asyncio.ensure_future(self._send_in_order(pending))
-        self._sending.add(task)
-        task.add_done_callback(self._sending.discard)
+        self._spawn(self._write(pending))
 
-    async def _send_in_order(self, pending: list[Call]) -> None:
-        # One pipeline after the other: concurrent pipelines would be interleaved by Redis.
-        for start in range(0, len(pending), self.max_batch):
-            await self._send(pending[start:start + self.max_batch])
+    def _spawn(self, coroutine: Any) -> asyncio.Task[None]:
+        task = asyncio.ensure_future(coroutine)
+        self._tasks.add(task)
+        task.add_done_callback(self._tasks.discard)
+        return task
 
-    async def _send(self, batch: list[Call]) -> None:
+    async def _write(self, pending: list[Call]) -> None:
+        async with self._write_lock:
+            link = None
+            try:
+                link = await self._connected()
+                for start in range(0, len(pending), self.max_batch):
+                    await self._send(link, pending[start:start + self.max_batch])
+            except Exception as exc:  # no connection, or it broke: nothing more goes out on it
+                if link is not None:
+                    self._fail(link, exc)
+                for *_, future in pending:
+                    if not future.done():
+                        future.set_exception(exc)
+
+    async def _send(self, link: _Link, batch: list[Call]) -> None:
+        commands = [("EVALSHA", self.script.sha, len(keys), *keys, *args)
+                    for keys, args, _ in batch]
+        link.waiting.extend(batch)  # before the write: its replies may come at once
+        await link.conn.send_packed_command(link.conn.pack_commands(commands), check_health=False)
+        if link.reader is None:
+            link.reader = self._spawn(self._read(link))
+
+    async def _connected(self) -> _Link:
+        if self._link is None or not self._link.conn.is_connected:
+            conn = self.redis.connection_pool.make_connection()
+            await conn.connect()
+            self._link = _Link(conn)
+        return self._link
+
+    async def _read(self, link: _Link) -> None:
+        """Hand out replies, in order, until no call waits (a socket timeout applies to each)."""
         try:
-            replies = await self._pipeline(batch)
-        except Exception as exc:  # the connection failed: every call of the batch failed
-            for *_, future in batch:
-                if not future.done():
-                    future.set_exception(exc)
+            while link.waiting:
+                try:
+                    reply = await link.conn.read_response()
+                except ResponseError as exc:  # an error reply: that call's own
+                    reply = exc
+                self._answer(link.waiting.popleft(), reply)
+        except Exception as exc:  # the connection broke: every call still waiting lost its reply
+            self._fail(link, exc)
+        finally:
+            link.reader = None
+
+    def _answer(self, call: Call, reply: Any) -> None:
+        future = call[2]
+        if future.done():  # the caller went away (cancelled): nobody to answer
             return
-        for (keys, args, future), reply in zip(batch, replies, strict=True):
-            if isinstance(reply, NoScriptError):
-                # Redis forgot the script (restart, SCRIPT FLUSH): this call again, on its own;
-                # the script object loads it first. The calls that had it kept their replies.
-                reply = await self._direct(keys, args)
-            if future.done():  # the caller went away (cancelled): nobody to answer
-                continue
-            if isinstance(reply, BaseException):
-                future.set_exception(reply)
-            else:
-                future.set_result(reply)
+        if isinstance(reply, NoScriptError):
+            # Redis forgot the script (restart, SCRIPT FLUSH) and ran nothing: load it once,
+            # then send these calls again. The calls that had it kept their replies.
+            self._unloaded.append(call)
+            if self._loading is None:
+                self._loading = self._spawn(self._load_and_resend())
+        elif isinstance(reply, BaseException):
+            future.set_exception(reply)
+        else:
+            future.set_result(reply)
 
-    async def _pipeline(self, batch: list[Call]) -> list[Any]:
-        async with self.redis.pipeline(transaction=False) as pipe:
-            for keys, args, _ in batch:
-                pipe.execute_command("EVALSHA", self.script.sha, len(keys), *keys, *args)
-            return await pipe.execute(raise_on_error=False)
-
-    async def _direct(self, keys: Sequence[str], args: Sequence[str]) -> Any:
+    async def _load_and_resend(self) -> None:
         try:
-            return await self.script(keys=list(keys), args=list(args))
+            await self.redis.script_load(self.script.script)
         except Exception as exc:
-            return exc
+            failed: Exception | None = exc
+        else:
+            failed = None
+        self._loading = None
+        calls, self._unloaded = self._unloaded, []
+        if failed is None:
+            await self._write(calls)
+        for *_, future in calls:
+            if failed is not None and not future.done():
+                future.set_exception(failed)
+
+    def _fail(self, link: _Link, exc: Exception) -> None:
+        """Give up the connection: its waiting calls get the error, the next batch reconnects."""
+        if self._link is link:
+            self._link = None
+        if link.reader is not None and link.reader is not asyncio.current_task():
+            link.reader.cancel()
+        waiting, link.waiting = link.waiting, deque()
+        for *_, future in waiting:
+            if not future.done():
+                future.set_exception(exc)
+        self._spawn(self._disconnect(link.conn))
+
+    @staticmethod
+    async def _disconnect(conn: AbstractConnection) -> None:
+        with contextlib.suppress(Exception):
+            await conn.disconnect()

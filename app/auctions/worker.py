@@ -52,7 +52,10 @@ async def close_auction(
     # Only now: a crash before this line leaves the deadline, and the next pass redoes both steps.
     await engine.unschedule_deadline(auction_id)
     if finalised:
-        log.info("auction_closed", auction_id=auction_id, outcome=result.outcome)
+        # the paddle, not the organisation: logs are read by operators, not only by auditors
+        sold = result.outcome is not None and result.outcome.sold
+        log.info("auction_closed", auction_id=auction_id, sold=sold,
+                 paddle=result.winner_paddle if sold else None)
     return finalised
 
 

@@ -62,5 +62,7 @@ def backend(request: pytest.FixtureRequest) -> AsyncRedisClient:
 @pytest.fixture
 async def engine(backend: AsyncRedisClient, key_prefix: str) -> AsyncIterator[Engine]:
     """An engine on an isolated prefix (single Redis and cluster); its keys are removed after."""
-    yield Engine(backend, key_prefix)
+    engine = Engine(backend, key_prefix)
+    yield engine
+    await engine.aclose()
     await _delete_prefixed(backend, key_prefix)
