@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from typing import Any
 
 import structlog
 from sqlalchemy import select, tuple_
@@ -72,6 +73,7 @@ class Journal:
         self._queue: asyncio.Queue[tuple[BidEntry, asyncio.Future[int]]] = asyncio.Queue()
         self._task: asyncio.Task | None = None
         self._conn: AsyncConnection | None = None  # held between batches: no pool checkout
+        self._driver: Any = None  # its asyncpg connection (PostgreSQL only)
         self.batches = 0
         self.bids = 0
 
@@ -147,8 +149,11 @@ class Journal:
         for attempt in (1, 2):
             if self._conn is None:
                 self._conn = await self.engine.connect()
+                # fetched once: SQLAlchemy's getter costs a greenlet switch on every call
+                self._driver = (await self._conn.get_raw_connection()).driver_connection \
+                    if self._conn.dialect.name == "postgresql" else None
             try:
-                return await write_bids(self._conn, entries)
+                return await write_bids(self._conn, entries, driver=self._driver)
             except Exception:
                 await self._drop_connection()
                 if attempt == 2:
@@ -156,7 +161,7 @@ class Journal:
         raise AssertionError("unreachable")
 
     async def _drop_connection(self, *, broken: bool = True) -> None:
-        conn, self._conn = self._conn, None
+        conn, self._conn, self._driver = self._conn, None, None
         if conn is not None:
             if broken:
                 with contextlib.suppress(Exception):
@@ -174,17 +179,18 @@ class Journal:
 
 
 async def write_bids(
-    conn: AsyncConnection, entries: list[BidEntry]
+    conn: AsyncConnection, entries: list[BidEntry], *, driver: Any = None
 ) -> dict[tuple[int, int], tuple[int, str]]:
     """Insert the bids at once (a replayed one is already there, and stays as it is).
 
     Returns (row id, event id) by (auction, sequence): the caller checks the row is its bid.
+    `driver` is conn's asyncpg connection when the caller already has it.
     """
     recorded_at = utcnow()
     if conn.dialect.name == "postgresql":
         # One autocommitted statement straight on the driver: one round trip, one commit and
         # little Python for the whole batch (at a low bid rate every bid is a batch of one).
-        driver = (await conn.get_raw_connection()).driver_connection
+        driver = driver or (await conn.get_raw_connection()).driver_connection
         columns = [[getattr(e, name) for e in entries] for name in BidEntry.__slots__]
         rows = await driver.fetch(_PG_INSERT, *columns, recorded_at)
     else:
