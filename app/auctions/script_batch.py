@@ -11,13 +11,13 @@ than twice what the call itself costs here. Batches are written in the order the
 while earlier ones still wait for their replies; Redis answers in that order, so one reader
 hands each caller its own reply or error. Nothing is resent after a connection failure: the
 callers of the lost replies get the error (a resent bid might run twice). bench/README.md
-("Batched script calls") has the figures.
+has the figures ("Batched script calls", "A connection of the batcher's own").
 """
 
 import asyncio
 import contextlib
 from collections import deque
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -90,9 +90,7 @@ class ScriptBatcher:
             except Exception as exc:  # no connection, or it broke: nothing more goes out on it
                 if link is not None:
                     self._fail(link, exc)
-                for *_, future in pending:
-                    if not future.done():
-                        future.set_exception(exc)
+                _fail_calls(pending, exc)
 
     async def _send(self, link: _Link, batch: list[Call]) -> None:
         commands = [("EVALSHA", self.script.sha, len(keys), *keys, *args)
@@ -141,17 +139,15 @@ class ScriptBatcher:
     async def _load_and_resend(self) -> None:
         try:
             await self.redis.script_load(self.script.script)
+            error = None
         except Exception as exc:
-            failed: Exception | None = exc
-        else:
-            failed = None
+            error = exc
         self._loading = None
         calls, self._unloaded = self._unloaded, []
-        if failed is None:
+        if error is None:
             await self._write(calls)
-        for *_, future in calls:
-            if failed is not None and not future.done():
-                future.set_exception(failed)
+        else:
+            _fail_calls(calls, error)
 
     def _fail(self, link: _Link, exc: Exception) -> None:
         """Give up the connection: its waiting calls get the error, the next batch reconnects."""
@@ -160,12 +156,17 @@ class ScriptBatcher:
         if link.reader is not None and link.reader is not asyncio.current_task():
             link.reader.cancel()
         waiting, link.waiting = link.waiting, deque()
-        for *_, future in waiting:
-            if not future.done():
-                future.set_exception(exc)
+        _fail_calls(waiting, exc)
         self._spawn(self._disconnect(link.conn))
 
     @staticmethod
     async def _disconnect(conn: AbstractConnection) -> None:
         with contextlib.suppress(Exception):
             await conn.disconnect()
+
+
+def _fail_calls(calls: Iterable[Call], exc: Exception) -> None:
+    """Every caller still waiting gets the error."""
+    for *_, future in calls:
+        if not future.done():
+            future.set_exception(exc)
