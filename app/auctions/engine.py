@@ -117,8 +117,9 @@ class Engine:
         self._in_flight = asyncio.Semaphore(max_in_flight)
         self._open = redis.register_script(_load("open_round.lua"))
         bid = redis.register_script(_load("lib.lua", "english.lua", "kinds.lua", "place_bid.lua"))
-        # On a single Redis the bids of one event-loop turn share a pipeline (script_batch.py);
-        # a cluster client sends each call to its own slot's node.
+        # On a single Redis the bids of one event-loop turn are written together on the
+        # batcher's own connection (script_batch.py); a cluster client sends each call to its
+        # own slot's node.
         self._bid = ScriptBatcher(redis, bid) if isinstance(redis, Redis) else bid
         self._close = redis.register_script(_load("lib.lua", "close_round.lua"))
         self._read = redis.register_script(_load("read_state.lua"))
