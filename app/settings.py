@@ -47,7 +47,7 @@ class Settings(BaseSettings):
     # 0 = write at once). Fewer, larger commits cost PostgreSQL and the API less CPU, which
     # at moderate rates shortens the queues more than the wait lengthens them (README,
     # Benchmarks).
-    journal_linger_ms: float = Field(default=1.0, ge=0, le=50)
+    journal_linger_ms: float = Field(default=2.5, ge=0, le=50)
     # Mount the bench-only endpoints under /bench (for `techauction bench`; never in production).
     bench_endpoints: bool = False
     # Ed25519 key signing export manifests: PKCS#8 PEM, or base64 of the raw 32-byte seed.

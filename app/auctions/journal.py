@@ -3,8 +3,11 @@
 Every API process runs one Journal. Requests hand it their accepted bid and wait; a single
 flusher writes whatever has queued up in one transaction, so a burst of N bids costs a few
 commits instead of N. A bid is answered only after the commit that holds it. After the first
-bid of a batch the flusher lingers a moment (1 ms by default) for others to join it: at a
-moderate rate every bid would otherwise be a commit of its own.
+bid of a batch the flusher lingers a moment (2.5 ms by default) for others to join it: at a
+moderate rate every bid would otherwise be a commit of its own. A batch that already holds a
+few bids when the flusher takes it (they queued up during the last commit: the server is
+busy) is written at once: its commit is shared already, and waiting would only idle the
+requests behind it.
 """
 
 import asyncio
@@ -26,6 +29,7 @@ from app.errors import ServiceUnavailable
 
 log = structlog.get_logger()
 MAX_BATCH = 500
+SHARED_BATCH = 4  # bids that already share a commit well enough not to linger for more
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,15 +107,19 @@ class Journal:
     async def _run(self) -> None:
         while True:
             batch = [await self._queue.get()]
-            if self.linger_s:
+            self._take_queued(batch)
+            if self.linger_s and len(batch) < SHARED_BATCH:
                 await asyncio.sleep(self.linger_s)
-            while len(batch) < MAX_BATCH and not self._queue.empty():
-                batch.append(self._queue.get_nowait())
+                self._take_queued(batch)
             try:
                 await self._flush(batch)
             finally:
                 for _ in batch:
                     self._queue.task_done()
+
+    def _take_queued(self, batch: list[tuple[BidEntry, asyncio.Future[int]]]) -> None:
+        while len(batch) < MAX_BATCH and not self._queue.empty():
+            batch.append(self._queue.get_nowait())
 
     async def _flush(self, batch: list[tuple[BidEntry, asyncio.Future[int]]]) -> None:
         try:

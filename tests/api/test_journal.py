@@ -4,7 +4,7 @@ import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from app.auctions.journal import BidEntry, Journal
+from app.auctions.journal import SHARED_BATCH, BidEntry, Journal
 from tests.support.auctions import API, create_auction, qualified_bidder
 
 
@@ -46,3 +46,19 @@ async def test_without_linger_the_first_bid_is_written_at_once(app, actors):
     journal = Journal(app.state.journal.engine, linger_s=0)
     await _record_while_lingering(journal, entries)
     assert journal.batches >= 2 and journal.bids == 3
+
+
+async def test_a_batch_that_already_shares_its_commit_does_not_linger(app, actors):
+    auction = (await create_auction(actors, lasts=60))["id"]
+    alice = await qualified_bidder(actors, auction)
+    entries = [_entry(auction, alice.organization_id, alice.user_id, s)
+               for s in range(1, SHARED_BATCH + 1)]
+    # A linger far longer than the test may take: only the shared batch's rule can flush.
+    journal = Journal(app.state.journal.engine, linger_s=60)
+    journal.start()
+    try:
+        ids = await asyncio.wait_for(asyncio.gather(*(journal.record(e) for e in entries)), 10)
+    finally:
+        await journal.stop()
+    assert (journal.batches, journal.bids) == (1, SHARED_BATCH)
+    assert len(set(ids)) == SHARED_BATCH
