@@ -158,8 +158,7 @@ class Journal:
             if self._conn is None:
                 self._conn = await self.engine.connect()
                 # fetched once: SQLAlchemy's getter costs a greenlet switch on every call
-                self._driver = (await self._conn.get_raw_connection()).driver_connection \
-                    if self._conn.dialect.name == "postgresql" else None
+                self._driver = await asyncpg_driver(self._conn)
             try:
                 return await write_bids(self._conn, entries, driver=self._driver)
             except Exception:
@@ -186,6 +185,13 @@ class Journal:
             log.exception("journal_resync_failed", auction_id=auction_id)
 
 
+async def asyncpg_driver(conn: AsyncConnection) -> Any:
+    """conn's asyncpg connection on PostgreSQL; None on other databases."""
+    if conn.dialect.name != "postgresql":
+        return None
+    return (await conn.get_raw_connection()).driver_connection
+
+
 async def write_bids(
     conn: AsyncConnection, entries: list[BidEntry], *, driver: Any = None
 ) -> dict[tuple[int, int], tuple[int, str]]:
@@ -198,7 +204,7 @@ async def write_bids(
     if conn.dialect.name == "postgresql":
         # One autocommitted statement straight on the driver: one round trip, one commit and
         # little Python for the whole batch (at a low bid rate every bid is a batch of one).
-        driver = driver or (await conn.get_raw_connection()).driver_connection
+        driver = driver or await asyncpg_driver(conn)
         columns = [[getattr(e, name) for e in entries] for name in BidEntry.__slots__]
         rows = await driver.fetch(_PG_INSERT, *columns, recorded_at)
     else:
