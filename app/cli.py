@@ -2,6 +2,7 @@
 
 import asyncio
 import os
+import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -23,6 +24,7 @@ def serve(
     access_log: Annotated[bool, typer.Option(help="log every request")] = True,
 ) -> None:
     """Serve the API (with no TECHAUCTION_REDIS_URL, on an embedded Redis shared by all workers)."""
+    from app.metrics import share_multiprocess_dir
     from app.redis import EmbeddedRedis
 
     settings = get_settings()
@@ -31,6 +33,8 @@ def serve(
         embedded = EmbeddedRedis(settings.var_dir)
         os.environ["TECHAUCTION_REDIS_URL"] = embedded.start()
         console.print(f"embedded Redis on {embedded.url}")
+    # several workers: /metrics sums all of them, whichever one answers
+    metrics_dir = share_multiprocess_dir(settings.var_dir) if workers > 1 else None
     try:
         uvicorn.run(
             "app.main:create_app", factory=True, host=host, port=port, workers=workers,
@@ -39,6 +43,8 @@ def serve(
     finally:
         if embedded is not None:
             embedded.stop()
+        if metrics_dir is not None:
+            shutil.rmtree(metrics_dir, ignore_errors=True)
 
 
 @app.command()

@@ -2,18 +2,10 @@
 
 import time
 
-from prometheus_client import Counter, Histogram
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem_response
-
-REQUESTS = Counter(
-    "techauction_http_requests_total", "HTTP requests", ["method", "route", "status"]
-)
-LATENCY = Histogram(
-    "techauction_http_request_seconds", "HTTP request latency", ["method", "route"],
-    buckets=(0.001, 0.0025, 0.005, 0.01, 0.02, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5),
-)
+from app.metrics import LATENCY, REQUESTS
 
 
 class _TooLarge(Exception):

@@ -2,8 +2,10 @@
 
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
+
+from app.metrics import exposition
 
 router = APIRouter(tags=["ops"])
 
@@ -36,5 +38,5 @@ async def readyz(request: Request) -> JSONResponse:
 
 @router.get("/metrics", response_class=Response)
 async def metrics() -> Response:
-    """Prometheus metrics of this process."""
-    return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+    """Prometheus metrics of the server: all its worker processes together."""
+    return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -48,6 +48,10 @@ class Run:
     wrk_cpu: float
     server_cpu: float
     machine_cpu: float
+    # shares of bids over 20 ms by the service's histograms (bench/stages.py): bid runs only
+    app_over_20ms: float | None = None
+    decision_over_20ms: float | None = None
+    journal_over_20ms: float | None = None
 
     @property
     def rps(self) -> float:

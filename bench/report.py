@@ -72,7 +72,7 @@ class Summary:
             "saturation_runs": [r.as_dict() for r in self.saturated],
         }
         if self.paced:
-            out["half_rate"] = {k: _round(self.half(k)) for k in ("rate", *keys)}
+            out["half_rate"] = {k: _round(self.half(k)) for k in ("rate", *keys, *STAGE_KEYS)}
             out["half_rate_runs"] = [r.as_dict() for r in self.paced]
         return out
 
@@ -162,6 +162,26 @@ def _rows(s: dict[str, Summary]) -> list[list[str]]:
     return rows
 
 
+def pct(share: float | None) -> str:
+    return "-" if share is None else f"{100 * share:.1f} %"
+
+
+# shares of the bids over 20 ms, by the service's histograms (bench/stages.py)
+STAGE_KEYS = ("app_over_20ms", "decision_over_20ms", "journal_over_20ms")
+STAGE_HEADERS = ["half rate", "p99 ms (wrk)", "bids over 20 ms: in the app",
+                 "deciding (the Lua call in Redis)", "waiting for the journal's commit"]
+
+
+def _stage_rows(s: dict[str, Summary]) -> list[list[str]]:
+    return [[s[key].scenario.label, _f(s[key].half("p99_ms"), ".1f"),
+             *(pct(s[key].half(k)) for k in STAGE_KEYS)]
+            for key in ("bid_hot", "bid_lots") if s[key].paced]
+
+
+def _tables(s: dict[str, Summary]) -> list[tuple[list[str], list[list[str]]]]:
+    return [(HEADERS, _rows(s)), (STAGE_HEADERS, _stage_rows(s))]
+
+
 HEADERS = ["scenario", "req/s", "accepted/s", "p50 ms", "p99 ms", "half: offered/s",
            "half: achieved/s", "half: p50 ms", "half: p99 ms", "half: server CPU ms/req",
            "half: machine cores", "server CPU ms/req", "server cores",
@@ -170,13 +190,16 @@ HEADERS = ["scenario", "req/s", "accepted/s", "p50 ms", "p99 ms", "half: offered
 
 def render(console: Console, s: dict[str, Summary], meta: dict) -> None:
     """The rich table, the ratios and targets, and a markdown table for the README."""
-    table = Table(title=f"techauction bench: medians of {meta['reps']} runs of {meta['seconds']} s, "
-                        f"-c {meta['connections']} -t {meta['threads']}")
-    for i, name in enumerate(HEADERS):
-        table.add_column(name, justify="left" if i == 0 else "right")
-    for row in _rows(s):
-        table.add_row(*row)
-    console.print(table)
+    title = (f"techauction bench: medians of {meta['reps']} runs of {meta['seconds']} s, "
+             f"-c {meta['connections']} -t {meta['threads']}")
+    for headers, rows in _tables(s):
+        table = Table(title=title)
+        title = None
+        for i, name in enumerate(headers):
+            table.add_column(name, justify="left" if i == 0 else "right")
+        for row in rows:
+            table.add_row(*row)
+        console.print(table)
     ratios, targets = ratios_and_targets(s)
     for name, value in ratios.items():
         console.print(f"  {name}: {_f(value, '.2f')}")
@@ -191,9 +214,10 @@ def markdown(s: dict[str, Summary], meta: dict) -> str:
     lines = [f"Medians of {meta['reps']} x {meta['seconds']} s runs, wrk -c {meta['connections']} "
              f"-t {meta['threads']}, {meta['workers']} uvicorn workers, {meta['bidders']} bidders, "
              f"{meta['cpus']} CPUs, "
-             f"{meta['date']}, load average {meta['load_average_before'][0]:.1f} before.", "",
-             "| " + " | ".join(HEADERS) + " |", "|" + "---|" * len(HEADERS)]
-    lines += ["| " + " | ".join(row) + " |" for row in _rows(s)]
+             f"{meta['date']}, load average {meta['load_average_before'][0]:.1f} before."]
+    for headers, rows in _tables(s):
+        lines += ["", "| " + " | ".join(headers) + " |", "|" + "---|" * len(headers)]
+        lines += ["| " + " | ".join(row) + " |" for row in rows]
     ratios, targets = ratios_and_targets(s)
     lines += ["", "| ratio | value |", "|---|---|"]
     lines += [f"| {name} | {_f(value, '.2f')} |" for name, value in ratios.items()]

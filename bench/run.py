@@ -20,9 +20,10 @@ from pathlib import Path
 import asyncpg
 from rich.console import Console
 
+from bench import stages
 from bench.ceiling import Ceiling
 from bench.loadgen import Run, ensure_wrk, run_wrk
-from bench.report import SCENARIOS, Summary, now_iso, render, write_json
+from bench.report import SCENARIOS, Summary, now_iso, pct, render, write_json
 from bench.seed import seed
 from bench.stack import DEFAULT_PG, DEFAULT_REDIS, ROOT, Stack, free_port, plain_url
 
@@ -119,9 +120,14 @@ def _measure(options: Options, stack: Stack, wrk: str, data_file: Path, log):
         scenario = summaries[key].scenario
         url = f"http://127.0.0.1:{ceiling.port}" if key == "ceiling" else stack.base_url
         pids = ceiling.pids() if key == "ceiling" else stack.server_pids()
+        timed = rate > 0 and scenario.target == "bid"  # where its slow bids spent their time
+        before = stages.scrape(stack.base_url) if timed else None
         run = run_wrk(wrk=wrk, url=url, data=data_file, target=scenario.target,
                       lots=scenario.lots, seconds=seconds, connections=options.connections,
                       threads=options.threads, rate=rate, server_pids=pids)
+        if before is not None:
+            for name, share in stages.shares_over(before, stages.scrape(stack.base_url)).items():
+                setattr(run, name, share)
         if key != "ceiling" and scenario.target in totals:
             totals[scenario.target] += run.status_201
             totals[f"{scenario.target}_runs"] += 1
@@ -151,8 +157,15 @@ def _measure(options: Options, stack: Stack, wrk: str, data_file: Path, log):
             held = "" if run.rps >= MIN_RATE_HELD * rate else "  [red]rate not held[/red]"
             log(f"half rate {rep}/{options.reps} {summary.scenario.key:9} offered {rate:7,.0f}/s "
                 f"achieved {run.rps:7,.0f}/s  p50 {run.p50_ms:5.1f} ms  p99 {run.p99_ms:6.1f} ms"
-                f"{held}")
+                f"{held}{_over_20ms(run)}")
     return summaries, totals
+
+
+def _over_20ms(run: Run) -> str:
+    if run.app_over_20ms is None:
+        return ""
+    return (f"  over 20 ms: {pct(run.app_over_20ms)} in the app, "
+            f"{pct(run.decision_over_20ms)} deciding, {pct(run.journal_over_20ms)} in the journal")
 
 
 def _check_trail(stack: Stack, totals: dict[str, int], log) -> dict:

@@ -1,6 +1,7 @@
 """Placing bids (one Lua call, then the durable trail) and reading the trail."""
 
 import asyncio
+import time
 from decimal import Decimal
 
 from sqlalchemy import select
@@ -13,6 +14,7 @@ from app.auctions.rules import SEALED_KINDS
 from app.auctions.schemas import BidOut
 from app.auctions.service import from_minor, get_auction, load_round, to_minor
 from app.errors import Conflict, Unprocessable
+from app.metrics import BID_DECISION
 from app.pagination import PageParams, fetch_page
 from app.schemas import ms_to_datetime
 from app.security import Principal
@@ -126,8 +128,9 @@ async def _replay_from_trail(
 async def _decide(engine, auction_id, principal, amount, max_amount, key) -> BidResult:
     # The engine fingerprints a keyed request itself (from the minor units, which say
     # exactly what the decimal body said), to tell a retry from a reuse of the key.
+    started = time.perf_counter()
     try:
-        return await engine.place_bid(
+        result = await engine.place_bid(
             auction_id, bidder_id=principal.organization_id,
             amount=None if amount is None else to_minor(amount),
             max_amount=None if max_amount is None else to_minor(max_amount),
@@ -135,6 +138,8 @@ async def _decide(engine, auction_id, principal, amount, max_amount, key) -> Bid
         )
     except ValueError as exc:  # a request this round's kind cannot take
         raise Unprocessable(str(exc), code="invalid_bid") from exc
+    BID_DECISION.labels(result.code).observe(time.perf_counter() - started)
+    return result
 
 
 async def list_bids(

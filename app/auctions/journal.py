@@ -12,6 +12,7 @@ requests behind it.
 
 import asyncio
 import contextlib
+import time
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -26,6 +27,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from app.auctions.models import Bid
 from app.db import utcnow
 from app.errors import ServiceUnavailable
+from app.metrics import BID_JOURNAL_WAIT
 
 log = structlog.get_logger()
 MAX_BATCH = 500
@@ -100,9 +102,12 @@ class Journal:
         """Queue the bid and wait until it is committed; returns its row id."""
         if self._task is None:
             raise JournalClosed("the bid journal is not running")
+        queued = time.perf_counter()
         future: asyncio.Future[int] = asyncio.get_running_loop().create_future()
         await self._queue.put((entry, future))
-        return await future
+        bid_id = await future
+        BID_JOURNAL_WAIT.observe(time.perf_counter() - queued)
+        return bid_id
 
     async def _run(self) -> None:
         while True:

@@ -157,12 +157,12 @@ class Rig:
         self.redis = RedisServer(self.workdir / "redis", aof=aof).start()
         return self.redis
 
-    def start_apis(self, count: int) -> list[Api]:
-        """`count` API processes (`serve --workers 1`), started together, each answering /healthz."""
+    def start_apis(self, count: int, *, workers: int = 1) -> list[Api]:
+        """`count` API processes (`serve --workers N`), started together, each answering /healthz."""
         started = [Api(self, free_port()) for _ in range(count)]
         for api in started:
             api.process = self._spawn(f"api-{api.port}", "serve", "--host", HOST, "--port",
-                                      str(api.port), "--workers", "1")
+                                      str(api.port), "--workers", str(workers))
         for api in started:
             wait_for(api.healthy, 45, f"API on port {api.port}", api.process)
         self.apis += started
@@ -201,7 +201,7 @@ class Rig:
 
 
 class Api:
-    """One `techauction serve --workers 1` process."""
+    """One `techauction serve` process (by default with one worker)."""
 
     def __init__(self, rig: Rig, port: int) -> None:
         self.rig = rig
