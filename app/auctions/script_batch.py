@@ -3,7 +3,8 @@
 A bid is one EVALSHA. Sent one by one, each call is a write to Redis and a read back, and on
 this machine most of a call's cost is those system calls and the wake-ups they cause (a
 write wakes Redis, its reply wakes the worker). A busy worker makes many calls at once: the
-calls made in the same turn of the event loop go out as one write.
+calls made in the same turn of the event loop go out as one write, made in the next turn
+when the connection is free (else a writer task connects, or waits for the socket to drain).
 
 They go out on one connection the batcher holds, not through the pool: checking a
 connection out of redis-py's pool and back, and a Pipeline object, cost a single call more
@@ -72,7 +73,31 @@ class ScriptBatcher:
 
     def _flush(self) -> None:
         pending, self._pending, self._scheduled = self._pending, [], False
-        self._spawn(self._write(pending))
+        if not self._write_now(pending):
+            self._spawn(self._write(pending))
+
+    def _write_now(self, pending: list[Call]) -> bool:
+        """Write the batch in this loop turn when the connection is up and idle; False when
+        it is not (the writer task then connects or waits for the socket to drain).
+
+        redis-py's send_packed_command would take two more turns of the loop (our writer
+        task, then wait_for's task around the write), and a busy loop's turns are long: the
+        calls' wait for them was most of their decision's p99 at half rate (bench/README.md,
+        "Writing in the loop turn")."""
+        link = self._link
+        writer = link.conn._writer if link is not None else None  # redis-py's StreamWriter
+        if (writer is None or writer.transport.is_closing() or self._write_lock.locked()
+                or writer.transport.get_write_buffer_size() or len(pending) > self.max_batch):
+            return False
+        assert link is not None
+        link.waiting.extend(pending)  # before the write, as in _send
+        try:
+            writer.writelines(self._packed(link, pending))
+        except Exception as exc:  # the connection broke: _fail answers every waiting call
+            self._fail(link, exc)
+            return True
+        self._start_reader(link)
+        return True
 
     def _spawn(self, coroutine: Any) -> asyncio.Task[None]:
         task = asyncio.ensure_future(coroutine)
@@ -93,10 +118,15 @@ class ScriptBatcher:
                 _fail_calls(pending, exc)
 
     async def _send(self, link: _Link, batch: list[Call]) -> None:
-        commands = [("EVALSHA", self.script.sha, len(keys), *keys, *args)
-                    for keys, args, _ in batch]
         link.waiting.extend(batch)  # before the write: its replies may come at once
-        await link.conn.send_packed_command(link.conn.pack_commands(commands), check_health=False)
+        await link.conn.send_packed_command(self._packed(link, batch), check_health=False)
+        self._start_reader(link)
+
+    def _packed(self, link: _Link, batch: list[Call]) -> list[bytes]:
+        return link.conn.pack_commands(
+            [("EVALSHA", self.script.sha, len(keys), *keys, *args) for keys, args, _ in batch])
+
+    def _start_reader(self, link: _Link) -> None:
         if link.reader is None:
             link.reader = self._spawn(self._read(link))
 

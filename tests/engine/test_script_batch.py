@@ -23,9 +23,9 @@ class CountingBatcher(ScriptBatcher):
         super().__init__(*args, **kwargs)
         self.batches: list[int] = []
 
-    async def _send(self, link, batch):
+    def _packed(self, link, batch):  # every write, in the loop turn or by the writer task
         self.batches.append(len(batch))
-        await super()._send(link, batch)
+        return super()._packed(link, batch)
 
 
 @pytest.fixture
