@@ -23,7 +23,7 @@ from rich.console import Console
 from bench import stages
 from bench.ceiling import Ceiling
 from bench.loadgen import Run, ensure_wrk, run_wrk
-from bench.report import SCENARIOS, Summary, now_iso, pct, render, write_json
+from bench.report import SCENARIOS, Summary, is_timed, now_iso, pct, render, write_json
 from bench.seed import seed
 from bench.stack import DEFAULT_PG, DEFAULT_REDIS, ROOT, Stack, free_port, plain_url
 
@@ -120,8 +120,8 @@ def _measure(options: Options, stack: Stack, wrk: str, data_file: Path, log):
         scenario = summaries[key].scenario
         url = f"http://127.0.0.1:{ceiling.port}" if key == "ceiling" else stack.base_url
         pids = ceiling.pids() if key == "ceiling" else stack.server_pids()
-        timed = rate > 0 and scenario.target == "bid"  # where its slow bids spent their time
-        before = stages.scrape(stack.base_url) if timed else None
+        # where its slow bids spent their time
+        before = stages.scrape(stack.base_url) if rate > 0 and is_timed(scenario) else None
         run = run_wrk(wrk=wrk, url=url, data=data_file, target=scenario.target,
                       lots=scenario.lots, seconds=seconds, connections=options.connections,
                       threads=options.threads, rate=rate, server_pids=pids)

@@ -85,11 +85,12 @@ class ScriptBatcher:
         calls' wait for them was most of their decision's p99 at half rate (bench/README.md,
         "Writing in the loop turn")."""
         link = self._link
-        writer = link.conn._writer if link is not None else None  # redis-py's StreamWriter
+        if link is None:
+            return False
+        writer = link.conn._writer  # redis-py's StreamWriter
         if (writer is None or writer.transport.is_closing() or self._write_lock.locked()
                 or writer.transport.get_write_buffer_size() or len(pending) > self.max_batch):
             return False
-        assert link is not None
         link.waiting.extend(pending)  # before the write, as in _send
         try:
             writer.writelines(self._packed(link, pending))
