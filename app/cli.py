@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
-import uvicorn
 from rich.console import Console
 
 from app.settings import get_settings
@@ -24,6 +23,7 @@ def serve(
     access_log: Annotated[bool, typer.Option(help="log every request")] = True,
 ) -> None:
     """Serve the API (with no TECHAUCTION_REDIS_URL, on an embedded Redis shared by all workers)."""
+    from app import serving
     from app.metrics import share_multiprocess_dir
     from app.redis import EmbeddedRedis
 
@@ -36,10 +36,7 @@ def serve(
     # several workers: /metrics sums all of them, whichever one answers
     metrics_dir = share_multiprocess_dir(settings.var_dir) if workers > 1 else None
     try:
-        uvicorn.run(
-            "app.main:create_app", factory=True, host=host, port=port, workers=workers,
-            proxy_headers=True, log_level="info", access_log=access_log,
-        )
+        serving.serve(host=host, port=port, workers=workers, access_log=access_log)
     finally:
         if embedded is not None:
             embedded.stop()

@@ -48,6 +48,9 @@ class Run:
     wrk_cpu: float
     server_cpu: float
     machine_cpu: float
+    # CPU the hypervisor gave other guests while ours wanted it (/proc/stat "steal"): on a
+    # shared VM the stalls behind a tail that no code of ours can shorten
+    steal_cpu: float = 0.0
     # shares of bids over 20 ms by the service's histograms (bench/stages.py): bid runs only
     app_over_20ms: float | None = None
     decision_over_20ms: float | None = None
@@ -95,11 +98,11 @@ def _proc_cpu_seconds(pids: list[int]) -> float:
     return total / TICKS
 
 
-def _machine_busy() -> tuple[float, float]:
-    """(busy, total) jiffies of all CPUs since boot."""
+def _machine_ticks() -> tuple[int, int, int]:
+    """(busy, steal, total) jiffies of all CPUs since boot; busy counts steal too."""
     values = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
     idle = values[3] + values[4]
-    return sum(values) - idle, sum(values)
+    return sum(values) - idle, values[7], sum(values)
 
 
 def run_wrk(
@@ -113,10 +116,10 @@ def run_wrk(
             "--timeout", "10s", "-s", str(LUA), url]
     children_before = resource.getrusage(resource.RUSAGE_CHILDREN)
     server_before = _proc_cpu_seconds(server_pids)
-    busy_before, total_before = _machine_busy()
+    busy_before, steal_before, total_before = _machine_ticks()
     completed = subprocess.run(args, env=env, capture_output=True, text=True,
                                timeout=seconds + 60)
-    busy_after, total_after = _machine_busy()
+    busy_after, steal_after, total_after = _machine_ticks()
     server_after = _proc_cpu_seconds(server_pids)
     children_after = resource.getrusage(resource.RUSAGE_CHILDREN)
     line = next((x for x in completed.stdout.splitlines() if x.startswith("BENCH_RESULT ")), None)
@@ -140,4 +143,5 @@ def run_wrk(
         p99_ms=raw["latency_p99_us"] / 1000, max_ms=raw["latency_max_us"] / 1000,
         wrk_cpu=wrk_cpu / duration, server_cpu=(server_after - server_before) / duration,
         machine_cpu=cores * (busy_after - busy_before) / max(1, total_after - total_before),
+        steal_cpu=cores * (steal_after - steal_before) / max(1, total_after - total_before),
     )

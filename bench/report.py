@@ -71,7 +71,7 @@ class Summary:
 
     def as_dict(self) -> dict:
         keys = ("rps", "ok_rps", "p50_ms", "p99_ms", "wrk_cpu", "server_cpu", "machine_cpu",
-                "cpu_ms_per_req", "ok_per_cpu_s")
+                "steal_cpu", "cpu_ms_per_req", "ok_per_cpu_s")
         out = {
             "label": self.scenario.label,
             "saturation": {k: _round(self.sat(k)) for k in keys},
@@ -162,6 +162,7 @@ def _rows(s: dict[str, Summary]) -> list[list[str]]:
             _f(summary.half("p99_ms"), ".1f") if summary.paced else "",
             _f(summary.half("cpu_ms_per_req"), ".2f") if summary.paced else "",
             _f(summary.half("machine_cpu"), ".2f") if summary.paced else "",
+            _f(summary.half("steal_cpu"), ".2f") if summary.paced else "",
             _f(summary.sat("cpu_ms_per_req"), ".2f"), _f(summary.sat("server_cpu"), ".2f"),
             _f(summary.sat("wrk_cpu"), ".2f"), _f(summary.sat("machine_cpu"), ".2f"),
         ])
@@ -190,7 +191,7 @@ def _tables(s: dict[str, Summary]) -> list[tuple[list[str], list[list[str]]]]:
 
 HEADERS = ["scenario", "req/s", "accepted/s", "p50 ms", "p99 ms", "half: offered/s",
            "half: achieved/s", "half: p50 ms", "half: p99 ms", "half: server CPU ms/req",
-           "half: machine cores", "server CPU ms/req", "server cores",
+           "half: machine cores", "half: host steal cores", "server CPU ms/req", "server cores",
            "wrk cores", "machine cores"]
 
 

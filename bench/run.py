@@ -157,7 +157,7 @@ def _measure(options: Options, stack: Stack, wrk: str, data_file: Path, log):
             held = "" if run.rps >= MIN_RATE_HELD * rate else "  [red]rate not held[/red]"
             log(f"half rate {rep}/{options.reps} {summary.scenario.key:9} offered {rate:7,.0f}/s "
                 f"achieved {run.rps:7,.0f}/s  p50 {run.p50_ms:5.1f} ms  p99 {run.p99_ms:6.1f} ms"
-                f"{held}{_over_20ms(run)}")
+                f"  steal {run.steal_cpu:.2f} cores{held}{_over_20ms(run)}")
     return summaries, totals
 
 
