@@ -10,16 +10,12 @@ each worker listens on a socket of its own and the kernel spreads new connection
 by a hash of their addresses.
 """
 
-import logging
 import socket
-import sys
 
 import uvicorn
-from uvicorn.config import STARTUP_FAILURE
 from uvicorn.supervisors import Multiprocess
 
 APP = "app.main:create_app"
-log = logging.getLogger("uvicorn.error")
 
 
 def serve(*, host: str, port: int, workers: int, access_log: bool) -> None:
@@ -29,24 +25,13 @@ def serve(*, host: str, port: int, workers: int, access_log: bool) -> None:
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(APP, workers=workers, **options)
         return
-    options["port"] = claim_port(host, port)
     config = uvicorn.Config(APP, workers=workers, **options)
-    log.info("Uvicorn running on http://%s:%d with %d workers, each on a socket of its own "
-             "(Press CTRL+C to quit)", host, options["port"], workers)
-    Multiprocess(config, sockets=[ListenerPerWorker(host, options["port"])]).run()
-
-
-def claim_port(host: str, port: int) -> int:
-    """The port the workers will share (a free one for 0), checked free without SO_REUSEPORT:
-    sockets that set it would otherwise silently share a port another server listens on."""
-    with socket.socket(_family(host), socket.SOCK_STREAM) as probe:
-        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            probe.bind((host, port))
-        except OSError as exc:  # as uvicorn itself answers a port in use
-            log.error(exc)
-            sys.exit(STARTUP_FAILURE)
-        return probe.getsockname()[1]
+    # uvicorn's own bind checks the port (picks one for 0) and says where it serves. The
+    # probe is then closed: the workers' SO_REUSEPORT sockets alone would silently share a
+    # port another server listens on.
+    with config.bind_socket() as probe:
+        config.port = probe.getsockname()[1]
+    Multiprocess(config, sockets=[ListenerPerWorker(host, config.port)]).run()
 
 
 def reuse_port_socket(host: str, port: int) -> socket.socket:

@@ -12,18 +12,23 @@ import httpx
 
 from tests.faults.harness import HOST, TECHAUCTION, Rig, free_port, wait_for
 
-LISTEN = "0A"  # TCP state in /proc/net/tcp
+LISTEN, ESTABLISHED = "0A", "01"  # TCP states in /proc/net/tcp
+SOCKET_LINK = "socket:["  # how /proc/<pid>/fd names a socket: socket:[<inode>]
 
 
-def listening_inodes(port: int) -> set[str]:
-    """Inodes of the TCP sockets listening on `port` (any address)."""
+def tcp_inodes(port: int, state: str) -> set[str]:
+    """Inodes of the TCP sockets in `state` whose local port is `port` (any address)."""
     found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == LISTEN:
+            if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == state:
                 found.add(fields[9])
     return found
+
+
+def listening_inodes(port: int) -> set[str]:
+    return tcp_inodes(port, LISTEN)
 
 
 def socket_inodes(pid: int) -> set[str]:
@@ -33,8 +38,8 @@ def socket_inodes(pid: int) -> set[str]:
             target = os.readlink(fd)
         except OSError:  # closed meanwhile
             continue
-        if target.startswith("socket:["):
-            inodes.add(target[len("socket:["):-1])
+        if target.startswith(SOCKET_LINK):
+            inodes.add(target[len(SOCKET_LINK):-1])
     return inodes
 
 
@@ -69,14 +74,7 @@ async def test_each_worker_listens_on_a_socket_of_its_own(rig: Rig) -> None:
 
 def established(pid: int, port: int) -> set[str]:
     """Inodes of pid's TCP connections accepted on `port`."""
-    mine = socket_inodes(pid)
-    found = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[1].rsplit(":", 1)[1], 16) == port and fields[3] == "01" \
-                and fields[9] in mine:
-            found.add(fields[9])
-    return found
+    return tcp_inodes(port, ESTABLISHED) & socket_inodes(pid)
 
 
 def test_a_port_in_use_is_refused_not_shared(rig: Rig) -> None:
@@ -95,4 +93,4 @@ def test_a_port_in_use_is_refused_not_shared(rig: Rig) -> None:
 
 
 def _inode(sock: socket.socket) -> str:
-    return os.readlink(f"/proc/self/fd/{sock.fileno()}")[len("socket:["):-1]
+    return os.readlink(f"/proc/self/fd/{sock.fileno()}")[len(SOCKET_LINK):-1]
