@@ -1,5 +1,6 @@
 """How `techauction serve` runs uvicorn: in its own process, or as uvicorn's supervisor of N
-workers that each listen on a socket of their own.
+workers that each listen on a socket of their own; either way sending each answer in one
+write (CoalescingProtocol).
 
 uvicorn's supervisor binds one socket and hands it to every worker; whichever worker wakes
 first accepts every connection waiting. Clients that open their connections together (a
@@ -10,9 +11,12 @@ each worker listens on a socket of its own and the kernel spreads new connection
 by a hash of their addresses.
 """
 
+import asyncio
 import socket
+from typing import Any
 
 import uvicorn
+from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
 from uvicorn.supervisors import Multiprocess
 
 APP = "app.main:create_app"
@@ -21,7 +25,7 @@ APP = "app.main:create_app"
 def serve(*, host: str, port: int, workers: int, access_log: bool) -> None:
     """Serve the app on host:port until stopped, with `workers` worker processes."""
     options = {"factory": True, "host": host, "port": port, "proxy_headers": True,
-               "log_level": "info", "access_log": access_log}
+               "log_level": "info", "access_log": access_log, "http": CoalescingProtocol}
     if workers == 1 or not hasattr(socket, "SO_REUSEPORT"):
         uvicorn.run(APP, workers=workers, **options)
         return
@@ -58,3 +62,59 @@ class ListenerPerWorker:
 
 def _family(host: str) -> socket.AddressFamily:
     return socket.AF_INET6 if ":" in host else socket.AF_INET
+
+
+class CoalescingProtocol(HttpToolsProtocol):
+    """uvicorn's httptools protocol, writing an answer's head and body in one system call.
+
+    uvicorn writes a response's head and each part of its body straight to the socket: two
+    send() calls and two TCP segments for every answer, the client woken for each. Through a
+    CoalescingTransport they leave together when the response is complete."""
+
+    def connection_made(self, transport: asyncio.Transport) -> None:  # type: ignore[override]
+        super().connection_made(CoalescingTransport(transport))  # type: ignore[arg-type]
+
+    def on_response_complete(self) -> None:
+        self.transport.send_held()  # type: ignore[attr-defined]
+        super().on_response_complete()
+
+
+class CoalescingTransport:
+    """A transport that holds what is written to it until told to send, or the loop turn ends.
+
+    The end of the turn is for a streamed response (server-sent events): its head and each
+    event leave at the end of the turn that wrote them, without waiting for the next one.
+    close() sends what is held first; abort() drops it."""
+
+    __slots__ = ("_held", "_loop", "_transport")
+
+    def __init__(self, transport: asyncio.Transport) -> None:
+        self._transport = transport
+        self._held: list[bytes] = []
+        self._loop = asyncio.get_running_loop()
+
+    def write(self, data: bytes) -> None:
+        if not self._held:
+            self._loop.call_soon(self.send_held)
+        self._held.append(data)
+
+    def writelines(self, data: list[bytes]) -> None:
+        for chunk in data:
+            self.write(chunk)
+
+    def send_held(self) -> None:
+        """Send what is held, in one system call where the socket takes it all."""
+        held, self._held = self._held, []
+        if held and not self._transport.is_closing():
+            self._transport.writelines(held)
+
+    def close(self) -> None:
+        self.send_held()
+        self._transport.close()
+
+    def abort(self) -> None:
+        self._held = []
+        self._transport.abort()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._transport, name)

@@ -157,12 +157,13 @@ class Rig:
         self.redis = RedisServer(self.workdir / "redis", aof=aof).start()
         return self.redis
 
-    def start_apis(self, count: int, *, workers: int = 1) -> list[Api]:
+    def start_apis(self, count: int, *, workers: int = 1, access_log: bool = True) -> list[Api]:
         """`count` API processes (`serve --workers N`), started together, each answering /healthz."""
         started = [Api(self, free_port()) for _ in range(count)]
+        options = () if access_log else ("--no-access-log",)
         for api in started:
             api.process = self._spawn(f"api-{api.port}", "serve", "--host", HOST, "--port",
-                                      str(api.port), "--workers", str(workers))
+                                      str(api.port), "--workers", str(workers), *options)
         for api in started:
             wait_for(api.healthy, 45, f"API on port {api.port}", api.process)
         self.apis += started

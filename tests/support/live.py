@@ -22,6 +22,7 @@ import uvicorn
 from app.auctions.worker import close_due
 from app.main import create_app
 from app.security import Role
+from app.serving import CoalescingProtocol
 from app.settings import Settings
 from tests.support.actors import Actor, Actors
 from tests.support.auctions import API, approved_listing, iso
@@ -373,7 +374,7 @@ class LiveServer:
         self.port = _free_port()
         config = uvicorn.Config(
             create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
-            lifespan="on", timeout_graceful_shutdown=2, loop="asyncio",
+            lifespan="on", timeout_graceful_shutdown=2, loop="asyncio", http=CoalescingProtocol,
         )
         self.server = uvicorn.Server(config)
         self.thread = threading.Thread(target=self.server.run, name="live-uvicorn", daemon=True)
