@@ -116,5 +116,8 @@ class CoalescingTransport:
         self._held = []
         self._transport.abort()
 
+    def is_closing(self) -> bool:  # asked after every answer: spared the __getattr__ detour
+        return self._transport.is_closing()
+
     def __getattr__(self, name: str) -> Any:
         return getattr(self._transport, name)
