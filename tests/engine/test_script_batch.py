@@ -5,10 +5,10 @@ import socket
 
 import pytest
 import redis.asyncio as aioredis
+from redis.asyncio.retry import Retry
 from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
-from redis.retry import Retry
 
 from app.auctions.script_batch import ScriptBatcher
 
