@@ -12,6 +12,7 @@ from app import ops
 from app.auctions.engine import Engine
 from app.auctions.journal import Journal
 from app.auctions.recovery import resync_from_sql
+from app.auctions.routes import mount_bid_route
 from app.auctions.routes import router as auctions_router
 from app.auctions.worker import run_closer
 from app.audit.export_routes import router as export_router
@@ -99,14 +100,18 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         version="0.1.0",
         summary="Auctions of sci-tech outcomes with auditable settlement.",
         lifespan=lifespan,
+        # FastAPI's OpenTelemetry bridge: unused here (Prometheus and structlog are), and it
+        # looks up the OpenTelemetry providers on every request
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.tokens = TokenCache(settings)
     install_error_handlers(app)
-    app.add_middleware(RequestMetrics)
+    app.add_middleware(RequestMetrics, api_prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    # Routes are matched one by one in this order, so the bid path (auctions) comes first;
-    # the bench floors, when on, come before it so that they stay floors.
+    # Routes are matched one by one in this order: the bid path first of all, then the bench
+    # floors (when on), so that they pay one failed match more than a bid, not fewer.
+    mount_bid_route(app, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     if settings.bench_endpoints:
         from app.bench_routes import router as bench_router
 

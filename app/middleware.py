@@ -1,6 +1,8 @@
 """ASGI middleware: request body limit and Prometheus request metrics."""
 
 import time
+from functools import lru_cache
+from typing import Any
 
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
@@ -58,10 +60,15 @@ class BodySizeLimit:
 
 
 class RequestMetrics:
-    """Count requests and time them by route template (not raw path: bounded labels)."""
+    """Count requests and time them by route template (not raw path: bounded labels).
 
-    def __init__(self, app: ASGIApp) -> None:
+    A template is labelled as within the API: routes included under api_prefix know only
+    their path within it, and the bid route, mounted on the app with its full path, is
+    labelled the same way."""
+
+    def __init__(self, app: ASGIApp, *, api_prefix: str = "") -> None:
         self.app = app
+        self.api_prefix = api_prefix
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -79,7 +86,14 @@ class RequestMetrics:
         try:
             await self.app(scope, receive, capture)
         finally:
-            route = scope.get("route")
-            template = getattr(route, "path", "unmatched")
-            REQUESTS.labels(scope["method"], template, str(status)).inc()
-            LATENCY.labels(scope["method"], template).observe(time.perf_counter() - start)
+            template = getattr(scope.get("route"), "path", "unmatched").removeprefix(self.api_prefix)
+            count, latency = _series(scope["method"], template, status)
+            count.inc()
+            latency.observe(time.perf_counter() - start)
+
+
+@lru_cache(maxsize=1024)
+def _series(method: str, template: str, status: int) -> tuple[Any, Any]:
+    # prometheus-client's labels() validates and locks on every call; the children it returns
+    # for the same labels are the same objects
+    return REQUESTS.labels(method, template, str(status)), LATENCY.labels(method, template)
