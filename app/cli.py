@@ -166,6 +166,7 @@ def bench(
     connections: Annotated[int, typer.Option(min=2, max=1024, help="wrk connections")] = 64,
     bidders: Annotated[int, typer.Option(min=2, max=1000, help="qualified enterprise bidders")] = 64,
     workers: Annotated[int, typer.Option(min=1, max=16, help="uvicorn workers serving the app")] = 2,
+    threads: Annotated[int, typer.Option(min=1, max=16, help="wrk threads")] = 1,
 ) -> None:
     """Benchmark bidding over HTTP with wrk against its floors and a PostgreSQL baseline."""
     import sys
@@ -179,7 +180,8 @@ def bench(
     from bench.run import Options, main
 
     raise typer.Exit(main(Options(quick=quick, seconds=seconds, reps=reps,
-                                  connections=connections, bidders=bidders, workers=workers)))
+                                  connections=connections, bidders=bidders, workers=workers,
+                                  threads=threads)))
 
 
 @app.command("export")
