@@ -37,7 +37,7 @@ class Options:
     seconds: float = 10.0
     reps: int = 3
     connections: int = 64
-    # One wrk thread: it drives 3-5x endpoint (a) (the ceiling row), and each thread more is
+    # One wrk thread: it drove about 6x endpoint (a) here (the ceiling row), and each thread more is
     # one more process preempting the service on the 2 cores they share (bench/README.md)
     threads: int = 1
     bidders: int = 64
