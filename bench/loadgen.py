@@ -51,6 +51,9 @@ class Run:
     # CPU the hypervisor gave other guests while ours wanted it (/proc/stat "steal"): on a
     # shared VM the stalls behind a tail that no code of ours can shorten
     steal_cpu: float = 0.0
+    # the host's disk meanwhile (bench/hostprobe.py): paced runs only
+    disk_flush_max_ms: float | None = None
+    disk_flushes_over_20ms: int | None = None
     # shares of bids over 20 ms by the service's histograms (bench/stages.py): bid runs only
     app_over_20ms: float | None = None
     decision_over_20ms: float | None = None

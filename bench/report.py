@@ -72,13 +72,14 @@ class Summary:
     def as_dict(self) -> dict:
         keys = ("rps", "ok_rps", "p50_ms", "p99_ms", "wrk_cpu", "server_cpu", "machine_cpu",
                 "steal_cpu", "cpu_ms_per_req", "ok_per_cpu_s")
+        paced_keys = ("rate", *keys, "disk_flush_max_ms", "disk_flushes_over_20ms", *STAGE_KEYS)
         out = {
             "label": self.scenario.label,
             "saturation": {k: _round(self.sat(k)) for k in keys},
             "saturation_runs": [r.as_dict() for r in self.saturated],
         }
         if self.paced:
-            out["half_rate"] = {k: _round(self.half(k)) for k in ("rate", *keys, *STAGE_KEYS)}
+            out["half_rate"] = {k: _round(self.half(k)) for k in paced_keys}
             out["half_rate_runs"] = [r.as_dict() for r in self.paced]
         return out
 
@@ -163,6 +164,7 @@ def _rows(s: dict[str, Summary]) -> list[list[str]]:
             _f(summary.half("cpu_ms_per_req"), ".2f") if summary.paced else "",
             _f(summary.half("machine_cpu"), ".2f") if summary.paced else "",
             _f(summary.half("steal_cpu"), ".2f") if summary.paced else "",
+            _f(summary.half("disk_flush_max_ms"), ".1f") if summary.paced else "",
             _f(summary.sat("cpu_ms_per_req"), ".2f"), _f(summary.sat("server_cpu"), ".2f"),
             _f(summary.sat("wrk_cpu"), ".2f"), _f(summary.sat("machine_cpu"), ".2f"),
         ])
@@ -191,7 +193,8 @@ def _tables(s: dict[str, Summary]) -> list[tuple[list[str], list[list[str]]]]:
 
 HEADERS = ["scenario", "req/s", "accepted/s", "p50 ms", "p99 ms", "half: offered/s",
            "half: achieved/s", "half: p50 ms", "half: p99 ms", "half: server CPU ms/req",
-           "half: machine cores", "half: host steal cores", "server CPU ms/req", "server cores",
+           "half: machine cores", "half: host steal cores", "half: host disk flush max ms",
+           "server CPU ms/req", "server cores",
            "wrk cores", "machine cores"]
 
 

@@ -14,6 +14,7 @@ import os
 import signal
 import sys
 import time
+from contextlib import nullcontext
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -22,6 +23,7 @@ from rich.console import Console
 
 from bench import stages
 from bench.ceiling import Ceiling
+from bench.hostprobe import DiskFlushProbe
 from bench.loadgen import Run, ensure_wrk, run_wrk
 from bench.report import SCENARIOS, Summary, is_timed, now_iso, pct, render, write_json
 from bench.seed import seed
@@ -125,9 +127,12 @@ def _measure(options: Options, stack: Stack, wrk: str, data_file: Path, log):
         pids = ceiling.pids() if key == "ceiling" else stack.server_pids()
         # where its slow bids spent their time
         before = stages.scrape(stack.base_url) if rate > 0 and is_timed(scenario) else None
-        run = run_wrk(wrk=wrk, url=url, data=data_file, target=scenario.target,
-                      lots=scenario.lots, seconds=seconds, connections=options.connections,
-                      threads=options.threads, rate=rate, server_pids=pids)
+        with DiskFlushProbe(stack.tmp) if rate > 0 else nullcontext() as probe:
+            run = run_wrk(wrk=wrk, url=url, data=data_file, target=scenario.target,
+                          lots=scenario.lots, seconds=seconds, connections=options.connections,
+                          threads=options.threads, rate=rate, server_pids=pids)
+        if probe is not None:
+            run.disk_flush_max_ms, run.disk_flushes_over_20ms = probe.max_ms, probe.slow
         if before is not None:
             for name, share in stages.shares_over(before, stages.scrape(stack.base_url)).items():
                 setattr(run, name, share)
@@ -160,8 +165,15 @@ def _measure(options: Options, stack: Stack, wrk: str, data_file: Path, log):
             held = "" if run.rps >= MIN_RATE_HELD * rate else "  [red]rate not held[/red]"
             log(f"half rate {rep}/{options.reps} {summary.scenario.key:9} offered {rate:7,.0f}/s "
                 f"achieved {run.rps:7,.0f}/s  p50 {run.p50_ms:5.1f} ms  p99 {run.p99_ms:6.1f} ms"
-                f"  steal {run.steal_cpu:.2f} cores{held}{_over_20ms(run)}")
+                f"  steal {run.steal_cpu:.2f} cores{_disk(run)}{held}{_over_20ms(run)}")
     return summaries, totals
+
+
+def _disk(run: Run) -> str:
+    if run.disk_flush_max_ms is None:
+        return ""
+    return (f"  disk flush max {run.disk_flush_max_ms:.1f} ms "
+            f"({run.disk_flushes_over_20ms} over 20 ms)")
 
 
 def _over_20ms(run: Run) -> str:
