@@ -5,7 +5,7 @@ host's disk stalls has slow bids that no code of ours can shorten, as a run with
 (bench/README.md, "The host's disk"). A thread writes 8 KiB and fdatasyncs them, 20 ms
 after each flush ended (so a stall of D ms shows as a flush of at least D - 20 ms), in the
 bench's temporary directory (on this host the disk PostgreSQL writes to). That adds about
-one flush to every nine PostgreSQL makes at the bench's half rates (420-470 a second,
+one flush to every nine PostgreSQL makes at the bench's half rates (425-465 a second,
 pg_stat_wal).
 """
 
