@@ -59,6 +59,12 @@ class BodySizeLimit:
         await response(scope, receive, send)
 
 
+# HTTP's methods (RFC 9110 and PATCH): any other token a client sends is labelled "other",
+# or each new one would add series to the metrics, and they are never dropped
+KNOWN_METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS", "TRACE", "CONNECT"))
+
+
 class RequestMetrics:
     """Count requests and time them by route template (not raw path: bounded labels).
 
@@ -87,7 +93,8 @@ class RequestMetrics:
             await self.app(scope, receive, capture)
         finally:
             template = getattr(scope.get("route"), "path", "unmatched").removeprefix(self.api_prefix)
-            count, latency = _series(scope["method"], template, status)
+            method = scope["method"] if scope["method"] in KNOWN_METHODS else "other"
+            count, latency = _series(method, template, status)
             count.inc()
             latency.observe(time.perf_counter() - start)
 

@@ -65,3 +65,17 @@ async def test_a_bad_bid_request_is_not_timed_as_a_decision(actors, client):
     decided = [k for k in after if k[0] == "techauction_bid_decision_seconds_count"
                and after[k] != before.get(k, 0.0)]
     assert decided == []
+
+
+async def test_a_method_http_does_not_define_is_counted_as_other(client):
+    before = await scrape(client)
+
+    answers = [await client.request(method, "/api/v1/auctions") for method in ("FOO", "BAR1")]
+
+    assert all(a.status_code in (404, 405) for a in answers), [a.status_code for a in answers]
+    after = await scrape(client)
+    counted = {k: after[k] - before.get(k, 0.0) for k in after
+               if k[0] == "techauction_http_requests_total" and after[k] != before.get(k, 0.0)
+               and dict(k[1])["route"] != "/metrics"}  # the first scrape
+    assert {dict(k[1])["method"] for k in counted} == {"other"}
+    assert sum(counted.values()) == 2
