@@ -117,13 +117,14 @@ for i, b in ipairs(plan.bids) do
 end
 
 local last = placed[#placed]
-redis.call('HSET', state, 'seq', istr(seq), 'ends_at_ms', istr(ends))
-s.bid_count = istr(redis.call('HINCRBY', state, 'bid_count', #plan.bids))
+s.bid_count = istr((tonumber(s.bid_count) or 0) + #plan.bids)
 local keep = ''
-if not plan.hidden then
+if plan.hidden then  -- one write of the state: each call into Redis costs the script µs
+  redis.call('HSET', state, 'seq', istr(seq), 'ends_at_ms', istr(ends), 'bid_count', s.bid_count)
+else
   if plan.keep and plan.keep > tonumber(last[4]) then keep = istr(plan.keep) end
-  redis.call('HSET', state, 'current_price', last[4], 'leader', last[1],
-    'leader_paddle', last[2], 'proxy_max', keep)
+  redis.call('HSET', state, 'seq', istr(seq), 'ends_at_ms', istr(ends), 'bid_count', s.bid_count,
+    'current_price', last[4], 'leader', last[1], 'leader_paddle', last[2], 'proxy_max', keep)
 end
 
 local closed = '0'
