@@ -20,7 +20,8 @@ from decimal import Decimal
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
 
-from app.auctions import bidding
+from app.auctions.bid_route import BidRoute, IdempotencyKey
+from app.auctions.routes import bid_response
 from app.auctions.schemas import BidCreate, BidOut
 from app.auctions.script_batch import ScriptBatcher
 from app.db import SessionDep
@@ -114,16 +115,20 @@ class _VolatileJournal:
 _VOLATILE = _VolatileJournal()
 
 
-@router.post("/auctions/{auction_id}/volatile-bids", status_code=201, response_model=BidOut)
 async def volatile_bid(
-    request: Request, principal: EnterpriseUser, auction_id: IdPath, data: BidCreate
-) -> BidOut:
+    request: Request, principal: EnterpriseUser, auction_id: IdPath, data: BidCreate,
+    idempotency_key: IdempotencyKey = None,
+) -> Response:
     """The real bid endpoint's code path, with no SQL journal (not durable: bench only)."""
-    state = request.app.state
-    return await bidding.place_bid(
-        engine=state.engine, journal=_VOLATILE, sessionmaker=state.sessionmaker,
-        principal=principal, auction_id=auction_id, amount=data.amount, idempotency_key=None,
-    )
+    return await bid_response(request, journal=_VOLATILE, principal=principal,
+                              auction_id=auction_id, data=data, idempotency_key=idempotency_key)
+
+
+# Read by BidRoute as the bid route is: the two differ by the journal alone.
+router.add_api_route(
+    "/auctions/{auction_id}/volatile-bids", volatile_bid, methods=["POST"], status_code=201,
+    response_model=BidOut, route_class_override=BidRoute,
+)
 
 
 @router.post("/auctions/{auction_id}/pg-bids", status_code=201, response_model=BidOut)

@@ -9,6 +9,7 @@ from app.auctions import bidding, registrations, service
 from app.auctions.bid_route import BidRoute, IdempotencyKey
 from app.auctions.engine import Engine
 from app.auctions.events import event_stream
+from app.auctions.journal import Journal
 from app.auctions.models import AuctionStatus
 from app.auctions.schemas import (
     AuctionCreate,
@@ -22,7 +23,7 @@ from app.auctions.schemas import (
 from app.db import SessionDep
 from app.pagination import PageDep
 from app.schemas import MAX_DB_ID, IdPath, Page
-from app.security import AdminUser, CurrentUser, EnterpriseUser, OptionalUser
+from app.security import AdminUser, CurrentUser, EnterpriseUser, OptionalUser, Principal
 
 router = APIRouter(prefix="/auctions", tags=["auctions"])
 
@@ -40,13 +41,23 @@ async def place_bid(
 ) -> Response:
     """Bid (qualified enterprise). A 201 means the bid is accepted and in the durable trail."""
     # The hot path takes no request session (the journal group-commits the trail), and its
-    # parameters are read by BidRoute. The BidOut is serialised once here, not validated
-    # again by FastAPI.
+    # parameters are read by BidRoute.
+    return await bid_response(request, journal=request.app.state.journal, principal=principal,
+                              auction_id=auction_id, data=data, idempotency_key=idempotency_key)
+
+
+async def bid_response(
+    request: Request, *, journal: Journal, principal: Principal, auction_id: int,
+    data: BidCreate, idempotency_key: str | None,
+) -> Response:
+    """The bid placed with `journal` keeping its trail, answered 201."""
+    state = request.app.state
     bid = await bidding.place_bid(
-        engine=request.app.state.engine, journal=request.app.state.journal,
-        sessionmaker=request.app.state.sessionmaker, principal=principal, auction_id=auction_id,
-        amount=data.amount, max_amount=data.max_amount, idempotency_key=idempotency_key,
+        engine=state.engine, journal=journal, sessionmaker=state.sessionmaker,
+        principal=principal, auction_id=auction_id, amount=data.amount,
+        max_amount=data.max_amount, idempotency_key=idempotency_key,
     )
+    # serialised once here, not validated again by FastAPI
     return Response(bid.model_dump_json(), status_code=201, media_type="application/json")
 
 
