@@ -20,12 +20,12 @@ migrate: $(STAMP)
 run: migrate
 	$(BIN)/techauction serve --host 127.0.0.1 --port 8000
 
-test: $(STAMP)
-	$(BIN)/ruff check app tests migrations
+test: lint
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
-	$(BIN)/ruff check app tests migrations
+	$(BIN)/ruff check app tests migrations bench
+	$(BIN)/lint-imports
 
 openapi: $(STAMP)
 	$(BIN)/python -m app.openapi openapi.yaml

@@ -21,9 +21,9 @@ from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
 
 from app.auctions.bid_route import BidRoute, IdempotencyKey
+from app.auctions.engine.batcher import ScriptBatcher
 from app.auctions.routes import bid_response
 from app.auctions.schemas import BidCreate, BidOut
-from app.auctions.script_batch import ScriptBatcher
 from app.db import SessionDep
 from app.errors import Conflict, NotFound
 from app.schemas import IdPath

@@ -54,7 +54,7 @@ async def _run_worker() -> None:
     import signal
 
     from app.auctions.engine import Engine
-    from app.auctions.worker import run_closer
+    from app.closing.closer import run_closer
     from app.db import create_engine, create_sessionmaker
     from app.redis import create_redis
 
@@ -196,7 +196,7 @@ def export_settlements(
     institute: Annotated[int | None, typer.Option(min=1, help="the institute's organisation id")] = None,
 ) -> None:
     """Export settlements straight from the database, with a signed manifest beside the file."""
-    from app.audit import exports
+    from app.exports import service as exports
 
     try:
         export = exports.Export(exports.ExportFormat(fmt), exports.ExportFilters(
@@ -219,9 +219,9 @@ async def _export(export, output: Path) -> None:
 
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeRemainingColumn
 
-    from app.audit import exports
     from app.audit.signing import signer_from_settings
     from app.db import create_engine
+    from app.exports import service as exports
 
     settings = get_settings()
     signer = signer_from_settings(settings)
@@ -255,7 +255,9 @@ def verify_export(
     """Check an export offline: signature, SHA-256 and row count. Exit 0 only when intact."""
     from rich.markup import escape
 
-    from app.audit import exports, signing
+    from app import keys
+    from app.audit import signing
+    from app.exports import service as exports
 
     def fail(*lines: str) -> None:
         console.print("[bold red]EXPORT VERIFICATION FAILED[/bold red]")
@@ -265,7 +267,7 @@ def verify_export(
 
     try:
         if public_key is not None:
-            key = signing.parse_public_key(public_key.read_text())
+            key = keys.parse_public_key(public_key.read_text())
         elif (key := signing.configured_public_key(get_settings())) is None:
             fail("no trusted public key: configure TECHAUCTION_SIGNING_KEY or pass --public-key")
         document = signing.load_document(manifest)

@@ -3,10 +3,11 @@
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Annotated, Any
 
 from fastapi import Depends, Request
-from sqlalchemy import BigInteger, DateTime, Integer, MetaData, Numeric, event
+from sqlalchemy import BigInteger, DateTime, Enum, Integer, MetaData, Numeric, event
 from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
@@ -159,3 +160,11 @@ async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
 
 
 SessionDep = Annotated[AsyncSession, Depends(get_session, scope="function")]
+
+
+def str_enum(enum: type[StrEnum], name: str) -> Enum:
+    """A portable enum column stored as VARCHAR with a CHECK (no native PG type to migrate)."""
+    return Enum(
+        enum, name=name, native_enum=False, create_constraint=True, length=32,
+        values_callable=lambda members: [m.value for m in members],
+    )

@@ -10,15 +10,16 @@ from fastapi import FastAPI
 
 from app import ops
 from app.auctions.engine import Engine
-from app.auctions.journal import Journal
-from app.auctions.recovery import resync_from_sql
-from app.auctions.routes import mount_bid_route
+from app.auctions.routes import bidders_router, mount_bid_route
 from app.auctions.routes import router as auctions_router
-from app.auctions.worker import run_closer
-from app.audit.export_routes import router as export_router
+from app.auctions.trail.journal import Journal
+from app.auctions.trail.recovery import resync_from_sql
 from app.audit.routes import router as audit_router
+from app.closing.closer import run_closer
+from app.closing.routes import router as result_router
 from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_RESPONSES, install_error_handlers
+from app.exports.routes import router as export_router
 from app.identity.routes import router as identity_router
 from app.listings.routes import router as listings_router
 from app.logging import configure_logging
@@ -117,8 +118,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
 
         app.include_router(bench_router)
     for router in (
-        auctions_router, identity_router, listings_router, settlements_router, audit_router,
-        export_router,
+        auctions_router, result_router, bidders_router, identity_router, listings_router,
+        settlements_router, audit_router, export_router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     app.include_router(ops.router)

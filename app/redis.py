@@ -23,6 +23,11 @@ PR_SET_PDEATHSIG = 1
 MAX_CONNECTIONS = 256
 
 
+def as_text(value: object) -> str:
+    """A reply element as str, whatever decode_responses is."""
+    return value.decode() if isinstance(value, bytes) else str(value)
+
+
 def create_redis(url: str, *, cluster: bool = False) -> AsyncRedis:
     """An asyncio client for the URL; a cluster client when the URL is a cluster seed node."""
     if cluster:

@@ -92,7 +92,7 @@ class Settings(BaseSettings):
     def _readable_signing_key(cls, key: SecretStr | None) -> SecretStr | None:
         """Refuse a malformed signing key at start-up, not at the first export."""
         if key is not None and key.get_secret_value().strip():
-            from app.audit.signing import parse_private_key
+            from app.keys import parse_private_key
 
             parse_private_key(key.get_secret_value())
         return key

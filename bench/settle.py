@@ -37,8 +37,8 @@ from app.auctions.models import (
     Registration,
     RegistrationStatus,
 )
-from app.auctions.service import load_round
-from app.auctions.worker import close_auction
+from app.auctions.trail.rebuild import load_round
+from app.closing.closer import close_auction
 from app.db import create_engine, create_sessionmaker
 from app.identity.models import Organization, OrgKind, User
 from app.listings.models import IpType, Listing, ListingStatus, TransferMode

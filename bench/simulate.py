@@ -27,8 +27,8 @@ import sys
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
-from app.auctions import rules
-from app.auctions.rules import Accepted, RoundSpec, RoundState
+from app.auctions.domain import rules
+from app.auctions.domain.rules import Accepted, RoundSpec, RoundState
 
 Z95 = 1.959964
 END = 10**13  # rounds never run out of time in the simulation

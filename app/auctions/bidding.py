@@ -7,14 +7,16 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auctions.domain.rules import SEALED_KINDS
 from app.auctions.engine import BidAccepted, BidResult, Engine, PlacedBid
-from app.auctions.journal import BidEntry, Journal
 from app.auctions.models import Auction, AuctionRound, Bid
-from app.auctions.rules import SEALED_KINDS
 from app.auctions.schemas import BidOut
-from app.auctions.service import from_minor, get_auction, load_round, to_minor
+from app.auctions.service import get_auction
+from app.auctions.trail.journal import BidEntry, Journal
+from app.auctions.trail.rebuild import load_round
 from app.errors import Conflict, Unprocessable
 from app.metrics import BID_DECISION
+from app.money import from_minor, to_minor
 from app.pagination import PageParams, fetch_page
 from app.schemas import ms_to_datetime
 from app.security import Principal

@@ -6,7 +6,7 @@ from collections.abc import AsyncIterator
 from fastapi import Request
 
 from app.auctions.engine import Engine, Event
-from app.auctions.service import from_minor
+from app.money import from_minor
 from app.schemas import format_money, format_timestamp, ms_to_datetime
 
 BLOCK_MS = 5_000

@@ -7,8 +7,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, BigId, IdMixin, TimestampMixin, utcnow
-from app.identity.models import str_enum
+from app.db import Base, BigId, IdMixin, TimestampMixin, str_enum, utcnow
 
 RATE = Numeric(6, 4)  # premium and commission rates, e.g. 0.0500
 

@@ -9,17 +9,16 @@ from app.auctions import bidding, registrations, service
 from app.auctions.bid_route import BidRoute, IdempotencyKey
 from app.auctions.engine import Engine
 from app.auctions.events import event_stream
-from app.auctions.journal import Journal
 from app.auctions.models import AuctionStatus
 from app.auctions.schemas import (
     AuctionCreate,
     AuctionOut,
-    AuctionResult,
     BidCreate,
     BidOut,
     RegistrationApprove,
     RegistrationOut,
 )
+from app.auctions.trail.journal import Journal
 from app.db import SessionDep
 from app.pagination import PageDep
 from app.schemas import MAX_DB_ID, IdPath, Page
@@ -107,14 +106,12 @@ async def get_auction(
     return await service.describe(session, engine=engine, auction=auction, principal=principal)
 
 
-@router.get("/{auction_id}/result", response_model=AuctionResult)
-async def get_result(session: SessionDep, auction_id: IdPath) -> AuctionResult:
-    """Sold (winning paddle, hammer price) or unsold, once the auction is closed."""
-    auction = await service.get_auction(session, auction_id=auction_id)
-    return await service.result(session, auction=auction)
+# Registrations, bids and events: included after closing's result route (app/main.py), so the
+# API document keeps its order.
+bidders_router = APIRouter(prefix="/auctions", tags=["auctions"])
 
 
-@router.post("/{auction_id}/registrations", status_code=201, response_model=RegistrationOut)
+@bidders_router.post("/{auction_id}/registrations", status_code=201, response_model=RegistrationOut)
 async def register(
     session: SessionDep, engine: EngineDep, principal: EnterpriseUser, auction_id: IdPath
 ) -> RegistrationOut:
@@ -126,7 +123,7 @@ async def register(
     return RegistrationOut.model_validate(registration)
 
 
-@router.get("/{auction_id}/registrations", response_model=Page[RegistrationOut])
+@bidders_router.get("/{auction_id}/registrations", response_model=Page[RegistrationOut])
 async def list_registrations(
     session: SessionDep, principal: CurrentUser, auction_id: IdPath, page: PageDep
 ):
@@ -138,7 +135,7 @@ async def list_registrations(
     return Page(items=[RegistrationOut.model_validate(r) for r in rows], next_cursor=cursor)
 
 
-@router.get("/{auction_id}/registrations/{registration_id}", response_model=RegistrationOut)
+@bidders_router.get("/{auction_id}/registrations/{registration_id}", response_model=RegistrationOut)
 async def get_registration(
     session: SessionDep, principal: CurrentUser, auction_id: IdPath, registration_id: IdPath
 ) -> RegistrationOut:
@@ -149,7 +146,7 @@ async def get_registration(
     return RegistrationOut.model_validate(registration)
 
 
-@router.post(
+@bidders_router.post(
     "/{auction_id}/registrations/{registration_id}/approve", response_model=RegistrationOut
 )
 async def approve_registration(
@@ -165,7 +162,7 @@ async def approve_registration(
     return RegistrationOut.model_validate(registration)
 
 
-@router.post(
+@bidders_router.post(
     "/{auction_id}/registrations/{registration_id}/reject", response_model=RegistrationOut
 )
 async def reject_registration(
@@ -179,7 +176,7 @@ async def reject_registration(
     return RegistrationOut.model_validate(registration)
 
 
-@router.get("/{auction_id}/bids", response_model=Page[BidOut])
+@bidders_router.get("/{auction_id}/bids", response_model=Page[BidOut])
 async def list_bids(
     session: SessionDep, principal: OptionalUser, auction_id: IdPath, page: PageDep
 ):
@@ -191,7 +188,7 @@ async def list_bids(
     return Page(items=[bidding.bid_out(b, principal) for b in rows], next_cursor=cursor)
 
 
-@router.get("/{auction_id}/events", response_class=EventSourceResponse)
+@bidders_router.get("/{auction_id}/events", response_class=EventSourceResponse)
 async def events(
     request: Request, session: SessionDep, engine: EngineDep, auction_id: IdPath,
     last_event_id: Annotated[

@@ -1,43 +1,30 @@
-"""Auctions: creation from an approved listing, reading with live state, loading rounds."""
+"""Auctions: creation from an approved listing, reading with live state."""
 
 from dataclasses import replace
-from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.auctions import rules
+from app.auctions.domain import rules
 from app.auctions.engine import Engine, Snapshot
-from app.auctions.models import Auction, AuctionRound, AuctionStatus, Bid, Registration, RegistrationStatus
+from app.auctions.models import Auction, AuctionRound, AuctionStatus
 from app.auctions.schemas import (
     AntiSnipingOut,
     AuctionCreate,
     AuctionOut,
-    AuctionResult,
     RoundIn,
     RoundOut,
 )
+from app.auctions.trail.rebuild import auction_rounds, load_round
 from app.audit import ledger
 from app.db import after_commit
 from app.errors import Conflict, NotFound, Unprocessable
 from app.listings.models import Listing, ListingStatus
 from app.listings.service import can_see_reserve
+from app.money import from_minor, to_minor
 from app.pagination import PageParams, fetch_page
 from app.schemas import datetime_to_ms, encode_cursor, ms_to_datetime
 from app.security import Principal
-from app.settlements import service as settlements
-
-CENT = Decimal("0.01")
-
-
-def to_minor(amount: Decimal) -> int:
-    """Decimal money as integer minor units (what Redis holds)."""
-    return int((amount / CENT).to_integral_value())
-
-
-def from_minor(units: int) -> Decimal:
-    """Integer minor units as Decimal money."""
-    return (Decimal(units) * CENT).quantize(CENT)
 
 
 async def create_auction(
@@ -129,95 +116,6 @@ def _check_rounds(data: AuctionCreate, listing: Listing, *, now_ms: int) -> None
                        "advance_required")
     if datetime_to_ms(data.rounds[-1].ends_at) <= now_ms:
         raise Unprocessable("The last round must end in the future.", code="round_in_past")
-
-
-def round_spec(
-    auction: Auction, round_: AuctionRound, *, final: bool = True
-) -> rules.RoundSpec:
-    """The engine's view of one configured round (params: dutch settings, advance, and the
-    starting price and advanced bidders a previous round handed on)."""
-    p = round_.params or {}
-    return rules.RoundSpec(
-        kind=round_.kind, starts_at_ms=datetime_to_ms(round_.starts_at),
-        ends_at_ms=datetime_to_ms(round_.ends_at),
-        starting_price=p.get("starting_price") or to_minor(auction.starting_price),
-        increment=to_minor(auction.bid_increment),
-        window_ms=auction.window_seconds * 1000, extension_ms=auction.extension_seconds * 1000,
-        hard_close_ms=datetime_to_ms(auction.hard_close_at) if auction.hard_close_at else None,
-        reserve=to_minor(auction.reserve_price) if auction.reserve_price is not None else None,
-        step=p.get("step"), interval_ms=p.get("interval_ms"), floor=p.get("floor"),
-        advance=None if final else p.get("advance"),
-    )
-
-
-async def auction_rounds(session: AsyncSession, auction_id: int) -> list[AuctionRound]:
-    """The auction's rounds in order."""
-    return list((await session.scalars(
-        select(AuctionRound).where(AuctionRound.auction_id == auction_id)
-        .order_by(AuctionRound.round_index)
-    )).all())
-
-
-async def load_round(session: AsyncSession, *, engine: Engine, auction: Auction) -> None:
-    """Put the auction's current round (the first not closed in SQL) and its qualified
-    bidders into Redis, rebuilt from the SQL trail (idempotent)."""
-    rounds = await auction_rounds(session, auction.id)
-    round_ = next((r for r in rounds if r.closed_at is None), rounds[-1])
-    final = round_ is rounds[-1]
-    qualified = await session.execute(
-        select(Registration.organization_id, Registration.paddle).where(
-            Registration.auction_id == auction.id,
-            Registration.status == RegistrationStatus.qualified,
-        )
-    )
-    for organization_id, paddle in qualified:
-        await engine.qualify(auction.id, organization_id, paddle)
-    spec = round_spec(auction, round_, final=final)
-    top = await session.scalar(select(func.max(Bid.sequence)).where(Bid.auction_id == auction.id))
-    trail = (await session.scalars(
-        select(Bid).where(Bid.auction_id == auction.id, Bid.round_index == round_.round_index)
-        .order_by(Bid.sequence)
-    )).all()
-    restore, leader_paddle = None, None
-    if trail:
-        # max: bids journalled between the two reads (the round is live elsewhere) count too
-        top = max(top or 0, trail[-1].sequence)
-        standing = rules.standing(
-            rules.StandingBid(str(b.organization_id), to_minor(b.amount), b.sequence) for b in trail
-        )
-        if rules.is_sealed(spec):
-            restore = rules.RoundState(ends_at_ms=spec.ends_at_ms, bid_count=len(trail),
-                                       seq=top, bids=standing)
-        elif spec.kind == "dutch":  # the lot was taken: the round ends then, the closer sells
-            took = trail[0]
-            spec = replace(spec, ends_at_ms=max(datetime_to_ms(took.placed_at),
-                                                spec.starts_at_ms + 1))
-            restore = rules.RoundState(
-                ends_at_ms=spec.ends_at_ms, current_price=to_minor(took.amount),
-                leader=str(took.organization_id), bid_count=1, seq=top, bids=standing,
-            )
-            leader_paddle = took.paddle
-        else:
-            last = trail[-1]
-            restore = rules.RoundState(
-                ends_at_ms=max(datetime_to_ms(last.ends_at), spec.ends_at_ms),
-                current_price=to_minor(last.amount), leader=str(last.organization_id),
-                bid_count=len(trail), seq=top, bids=standing,
-                proxy_max=None if last.proxy_max is None else to_minor(last.proxy_max),
-            )
-            leader_paddle = last.paddle
-    elif top:  # later rounds go on numbering where the earlier ones stopped
-        restore = rules.RoundState(ends_at_ms=spec.ends_at_ms, seq=top)
-    keyed = await session.execute(
-        select(Bid.organization_id, Bid.idempotency_key).where(
-            Bid.auction_id == auction.id, Bid.idempotency_key.is_not(None))
-    )
-    await engine.restore_idempotency_keys(auction.id, keyed.all())
-    advanced = (round_.params or {}).get("advanced") if round_.round_index > 0 else None
-    await engine.open_round(
-        auction.id, spec, round_.round_index, final=final, restore=restore,
-        leader_paddle=leader_paddle, advanced=advanced,
-    )
 
 
 async def get_auction(session: AsyncSession, *, auction_id: int) -> Auction:
@@ -332,19 +230,3 @@ def _status(auction: Auction, snap: Snapshot) -> AuctionStatus:
     if (status == "closed" and not snap.final) or (status == "scheduled" and snap.round_index):
         return AuctionStatus.open  # between rounds: the auction is under way
     return AuctionStatus(status)
-
-
-async def result(session: AsyncSession, *, auction: Auction) -> AuctionResult:
-    """The recorded outcome; 409 until the closer has finalised the auction."""
-    if auction.status is not AuctionStatus.closed or auction.outcome is None:
-        raise Conflict("The auction has not been closed yet.", code="auction_not_closed")
-    paddle = None
-    if auction.winning_registration_id is not None:
-        paddle = await session.scalar(
-            select(Registration.paddle).where(Registration.id == auction.winning_registration_id)
-        )
-    return AuctionResult(
-        auction_id=auction.id, outcome=auction.outcome, winning_paddle=paddle,
-        hammer_price=auction.hammer_price, closed_at=auction.closed_at,
-        settlement_id=await settlements.current_settlement_id(session, auction_id=auction.id),
-    )

@@ -2,10 +2,10 @@
 
 from enum import StrEnum
 
-from sqlalchemy import Enum, ForeignKey, String
+from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, IdMixin, TimestampMixin
+from app.db import Base, IdMixin, TimestampMixin, str_enum
 from app.security import Role
 
 
@@ -22,14 +22,6 @@ ROLE_ORG_KIND: dict[Role, OrgKind | None] = {
     Role.enterprise: OrgKind.enterprise,
     Role.auditor: OrgKind.auditor,
 }
-
-
-def str_enum(enum: type[StrEnum], name: str) -> Enum:
-    """A portable enum column stored as VARCHAR with a CHECK (no native PG type to migrate)."""
-    return Enum(
-        enum, name=name, native_enum=False, create_constraint=True, length=32,
-        values_callable=lambda members: [m.value for m in members],
-    )
 
 
 class Organization(IdMixin, TimestampMixin, Base):

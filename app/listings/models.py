@@ -7,8 +7,7 @@ from enum import StrEnum
 from sqlalchemy import JSON, CheckConstraint, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, IdMixin, TimestampMixin
-from app.identity.models import str_enum
+from app.db import Base, IdMixin, TimestampMixin, str_enum
 
 
 class IpType(StrEnum):

@@ -7,8 +7,7 @@ from enum import StrEnum
 from sqlalchemy import ForeignKey, Index, Numeric, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from app.db import Base, IdMixin, TimestampMixin
-from app.identity.models import str_enum
+from app.db import Base, IdMixin, TimestampMixin, str_enum
 
 
 class SettlementStatus(StrEnum):

@@ -9,20 +9,15 @@ import hashlib
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, timedelta
-from decimal import ROUND_HALF_UP, Decimal
+from decimal import Decimal
 from enum import StrEnum
 from typing import Final
 
 from app.auctions.models import DepositStatus
+from app.money import to_cent
 from app.settlements.models import SettlementStatus
 
-CENT: Final = Decimal("0.01")
 EMPTY_TRAIL_SHA256: Final = hashlib.sha256(b"").hexdigest()
-
-
-def to_cent(amount: Decimal) -> Decimal:
-    """Round to the cent, halves away from zero (ROUND_HALF_UP)."""
-    return amount.quantize(CENT, rounding=ROUND_HALF_UP)
 
 
 @dataclass(frozen=True, slots=True)

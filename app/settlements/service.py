@@ -17,6 +17,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auctions.engine import Engine
 from app.auctions.models import Auction, Bid, DepositStatus, Registration, RegistrationStatus
+from app.auctions.trail import completion
 from app.audit import ledger
 from app.db import utcnow
 from app.errors import Conflict, NotFound
@@ -36,7 +37,7 @@ async def settle_close(
     hammer_price: Decimal | None, closed_at: datetime,
 ) -> Settlement | None:
     """Complete the trail, then settle the winner or release every deposit (unsold)."""
-    recovered = await trail.recover(session, engine=engine, auction_id=auction_id)
+    recovered = await completion.recover(session, engine=engine, auction_id=auction_id)
     if recovered:
         await ledger.append(
             session, actor_id=None, action="bids.recovered", entity_type="auction",

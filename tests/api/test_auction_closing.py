@@ -8,7 +8,7 @@ from collections import Counter
 from datetime import timedelta
 
 from app.auctions.engine import Engine
-from app.auctions.worker import close_auction, close_due, reload_lost_rounds
+from app.closing.closer import close_auction, close_due, reload_lost_rounds
 from app.db import create_engine, create_sessionmaker
 from app.redis import create_redis
 from app.security import Role

@@ -10,7 +10,7 @@ from asgi_lifespan import LifespanManager
 from redis.asyncio.cluster import RedisCluster
 from redis.crc import key_slot
 
-from app.auctions.worker import close_due
+from app.closing.closer import close_due
 from app.main import create_app
 from tests.engine.cluster import LocalCluster, binaries
 from tests.support import databases

@@ -2,7 +2,7 @@
 
 import asyncio
 
-from app.auctions.worker import close_due
+from app.closing.closer import close_due
 from tests.support.auctions import API, create_auction, qualified_bidder
 
 

@@ -2,7 +2,7 @@
 
 import json
 
-from app.auctions.worker import close_due
+from app.closing.closer import close_due
 from app.security import Role
 from tests.support.auctions import API, qualified_bidder
 from tests.support.kinds import (

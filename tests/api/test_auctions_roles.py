@@ -5,7 +5,7 @@ import itertools
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
-from app.auctions.worker import close_due
+from app.closing.closer import close_due
 from app.security import Role
 from tests.support.actors import Actor
 from tests.support.auctions import API, LISTING, approved_listing, create_auction, iso

@@ -4,7 +4,7 @@ import asyncio
 from datetime import UTC, datetime
 from decimal import Decimal
 
-from app.auctions.journal import SHARED_BATCH, BidEntry, Journal
+from app.auctions.trail.journal import SHARED_BATCH, BidEntry, Journal
 from tests.support.auctions import API, create_auction, qualified_bidder
 
 

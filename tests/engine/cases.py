@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, replace
 
-from app.auctions.rules import (
+from app.auctions.domain.rules import (
     Accepted,
     Decision,
     Rejected,

@@ -3,7 +3,7 @@ and ALL_CASES / ALL_OUTCOME_CASES: every kind, run through rules.py and through 
 
 from __future__ import annotations
 
-from app.auctions.rules import RoundSpec
+from app.auctions.domain.rules import RoundSpec
 
 from .cases import BIG, CASES, OUTCOME_CASES, SOFT, Bid, Case, OutcomeCase
 

@@ -9,7 +9,8 @@ import pytest
 import redis.asyncio as aioredis
 from redis.asyncio.cluster import RedisCluster
 
-from app.auctions.engine import AsyncRedisClient, Engine
+from app.auctions.engine import Engine
+from app.redis import AsyncRedis
 
 from .cluster import LocalCluster, binaries
 
@@ -47,20 +48,20 @@ def key_prefix() -> str:
     return f"test:{uuid.uuid4().hex}"
 
 
-async def _delete_prefixed(client: AsyncRedisClient, prefix: str) -> None:
+async def _delete_prefixed(client: AsyncRedis, prefix: str) -> None:
     """Delete every key under prefix, one key per call (cluster-safe)."""
     async for key in client.scan_iter(match=f"{prefix}:*", count=1000):
         await client.delete(key)
 
 
 @pytest.fixture(params=["single", "cluster"])
-def backend(request: pytest.FixtureRequest) -> AsyncRedisClient:
+def backend(request: pytest.FixtureRequest) -> AsyncRedis:
     """The Redis client of each backend the Lua tests must pass on."""
     return request.getfixturevalue(f"{request.param}_client")
 
 
 @pytest.fixture
-async def engine(backend: AsyncRedisClient, key_prefix: str) -> AsyncIterator[Engine]:
+async def engine(backend: AsyncRedis, key_prefix: str) -> AsyncIterator[Engine]:
     """An engine on an isolated prefix (single Redis and cluster); its keys are removed after."""
     engine = Engine(backend, key_prefix)
     yield engine

@@ -15,8 +15,7 @@ from contextlib import contextmanager
 
 import pytest
 
-from app.auctions.engine import BidAccepted, BidRejected, BidResult, Engine
-from app.auctions.rules import (
+from app.auctions.domain.rules import (
     Outcome,
     RoundSpec,
     RoundState,
@@ -24,6 +23,7 @@ from app.auctions.rules import (
     dutch_price,
     round_outcome,
 )
+from app.auctions.engine import BidAccepted, BidRejected, BidResult, Engine
 
 from .cases import QUALIFIED
 from .test_lua_engine import AID, assert_agrees

@@ -15,8 +15,7 @@ import pytest
 import redis.asyncio as aioredis
 from redis.crc import key_slot
 
-from app.auctions.engine import BidAccepted, BidRejected, BidResult, Engine
-from app.auctions.rules import (
+from app.auctions.domain.rules import (
     Accepted,
     Decision,
     Outcome,
@@ -27,6 +26,7 @@ from app.auctions.rules import (
     decide_bid,
     round_outcome,
 )
+from app.auctions.engine import BidAccepted, BidRejected, BidResult, Engine
 
 from .cases import QUALIFIED, Case, OutcomeCase, apply_prior, decide, prior_state, spec_for
 from .cases_kinds import ALL_CASES, ALL_OUTCOME_CASES, expected_placed, outcome_spec

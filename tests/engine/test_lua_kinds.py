@@ -7,8 +7,7 @@ import asyncio
 
 import pytest
 
-from app.auctions.engine import BidAccepted, BidRejected, Engine
-from app.auctions.rules import (
+from app.auctions.domain.rules import (
     Advance,
     Outcome,
     RoundSpec,
@@ -16,6 +15,7 @@ from app.auctions.rules import (
     StandingBid,
     dutch_price,
 )
+from app.auctions.engine import BidAccepted, BidRejected, Engine
 
 from .cases import QUALIFIED
 from .test_lua_engine import AID, qualify_all

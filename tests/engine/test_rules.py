@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from app.auctions.rules import (
+from app.auctions.domain.rules import (
     ENGINE_KINDS,
     KNOWN_KINDS,
     MAX_AMOUNT,

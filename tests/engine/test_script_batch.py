@@ -10,7 +10,7 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
-from app.auctions.script_batch import ScriptBatcher
+from app.auctions.engine.batcher import ScriptBatcher
 
 APPEND = "return redis.call('RPUSH', KEYS[1], ARGV[1])"
 ECHO_OR_FAIL = "if ARGV[1] == 'bad' then return redis.error_reply('BAD input') end return ARGV[1]"

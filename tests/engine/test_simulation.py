@@ -11,8 +11,8 @@ import random
 
 import pytest
 
-from app.auctions import rules
-from app.auctions.rules import Outcome, RoundSpec, RoundState
+from app.auctions.domain import rules
+from app.auctions.domain.rules import Outcome, RoundSpec, RoundState
 from bench.simulate import (
     KINDS,
     Market,

@@ -6,8 +6,10 @@ from datetime import timedelta, timezone
 
 import pytest
 
-from app.audit import exports, signing
+from app import keys
+from app.audit import signing
 from app.audit.ledger import canonical_json
+from app.exports import service as exports
 from app.schemas import format_timestamp
 from app.security import Role
 from tests.exports.support import (
@@ -73,7 +75,7 @@ async def test_manifest_is_signed_over_the_exact_bytes(client, seeded, auditor, 
     assert manifest["ledger_head"] == {"sequence": head["entries"], "hash": head["head"]}
     key = await _public_key(client)
     assert manifest["key_id"] == key["key_id"]
-    public = signing.parse_public_key(key["public_key_pem"])
+    public = keys.parse_public_key(key["public_key_pem"])
     body = {k: v for k, v in manifest.items() if k != "signature"}
     public.verify(base64.b64decode(manifest["signature"]), canonical_json(body).encode())
 
@@ -83,7 +85,7 @@ async def test_public_key_is_public_and_consistent(client):
     assert key["algorithm"] == "Ed25519"
     raw = base64.b64decode(key["public_key_base64"])
     assert len(raw) == 32 and key["key_id"] == hashlib.sha256(raw).hexdigest()
-    assert signing.key_id(signing.parse_public_key(key["public_key_pem"])) == key["key_id"]
+    assert signing.key_id(keys.parse_public_key(key["public_key_pem"])) == key["key_id"]
     assert (await _public_key(client)) == key
 
 

@@ -10,6 +10,7 @@ from cryptography.hazmat.primitives.asymmetric import ec
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from pydantic import ValidationError
 
+from app import keys
 from app.audit import signing
 from app.settings import Environment, Settings
 
@@ -25,15 +26,15 @@ def _seed_b64(key: Ed25519PrivateKey) -> str:
 
 def test_pem_and_raw_base64_give_the_same_key():
     key = Ed25519PrivateKey.generate()
-    from_pem = signing.parse_private_key(signing.private_key_pem(key))
-    from_seed = signing.parse_private_key(_seed_b64(key))
-    from_urlsafe = signing.parse_private_key(_seed_b64(key).replace("+", "-").replace("/", "_"))
+    from_pem = keys.parse_private_key(signing.private_key_pem(key))
+    from_seed = keys.parse_private_key(_seed_b64(key))
+    from_urlsafe = keys.parse_private_key(_seed_b64(key).replace("+", "-").replace("/", "_"))
     ids = {signing.key_id(k.public_key()) for k in (key, from_pem, from_seed, from_urlsafe)}
     assert len(ids) == 1
     public = key.public_key()
     raw = base64.b64encode(signing.raw_public_key(public)).decode()
-    assert signing.key_id(signing.parse_public_key(raw)) == ids.pop()
-    assert signing.parse_public_key(signing.public_key_pem(public)) == public
+    assert signing.key_id(keys.parse_public_key(raw)) == ids.pop()
+    assert keys.parse_public_key(signing.public_key_pem(public)) == public
 
 
 @pytest.mark.parametrize("material", [
@@ -44,8 +45,8 @@ def test_pem_and_raw_base64_give_the_same_key():
     ).decode(),
 ])
 def test_unreadable_keys_are_refused(material):
-    with pytest.raises(signing.SigningKeyError):
-        signing.parse_private_key(material)
+    with pytest.raises(keys.SigningKeyError):
+        keys.parse_private_key(material)
 
 
 def test_sign_and_verify_canonical_json():

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from sqlalchemy import select
 
 from app.auctions.models import Registration
-from app.auctions.worker import close_due
+from app.closing.closer import close_due
 from app.security import Role
 from tests.support.actors import Actor, Actors
 from tests.support.auctions import API, approved_listing, create_auction, qualified_bidder

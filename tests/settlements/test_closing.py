@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import func, select
 
 from app.auctions.engine import Engine
-from app.auctions.worker import close_auction, close_due, finalise
+from app.closing.closer import close_auction, close_due, finalise
 from app.db import commit, create_engine, create_sessionmaker
 from app.redis import create_redis
 from app.security import Role

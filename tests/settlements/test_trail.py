@@ -5,9 +5,10 @@ import json
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
-from app.auctions.journal import BidEntry, write_bids
 from app.auctions.models import Bid
-from app.auctions.worker import close_due
+from app.auctions.trail import completion as trail_completion
+from app.auctions.trail.journal import BidEntry, write_bids
+from app.closing.closer import close_due
 from app.schemas import ms_to_datetime
 from app.security import Role
 from app.settlements import rules
@@ -73,7 +74,7 @@ async def test_a_bid_only_in_redis_is_in_the_trail_and_the_digest(app, actors, c
 
 
 async def test_gaps_anywhere_are_recovered_across_stream_batches(app, actors, client, monkeypatch):
-    monkeypatch.setattr(settlement_trail, "STREAM_BATCH", 3)
+    monkeypatch.setattr(trail_completion, "STREAM_BATCH", 3)
     sale = await run_auction(actors, [], others=("alice", "bob"), lasts=6.0)
     alice, bob = sale.bidders["alice"], sale.bidders["bob"]
     lost = []

@@ -8,7 +8,7 @@ from datetime import timedelta
 
 import httpx
 
-from app.auctions.worker import close_auction
+from app.closing.closer import close_auction
 from tests.support.actors import Actor, Actors
 from tests.support.auctions import API, approved_listing, iso
 from tests.support.live import enterprises, ms, now, qualify_all, sleep_until

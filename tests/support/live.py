@@ -19,7 +19,7 @@ from typing import Any
 import httpx
 import uvicorn
 
-from app.auctions.worker import close_due
+from app.closing.closer import close_due
 from app.main import create_app
 from app.security import Role
 from app.serving import CoalescingProtocol

@@ -17,9 +17,9 @@ from fastapi import APIRouter, Path, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from pydantic import BaseModel, Field
 
-from app.audit import exports
 from app.audit.signing import Signer, signer_from_settings
 from app.errors import Conflict, NotFound, Unprocessable
+from app.exports import service as exports
 from app.schemas import MAX_DB_ID, ResponseModel, TimestampIn
 from app.security import StaffReader
 

@@ -5,7 +5,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auctions.engine import Engine
 from app.auctions.models import Auction
-from app.auctions.service import load_round
+from app.auctions.trail.rebuild import load_round
 
 log = structlog.get_logger()
 

@@ -18,45 +18,33 @@ from pathlib import Path
 from typing import Any, cast
 
 from redis.asyncio import Redis
-from redis.asyncio.cluster import RedisCluster
 from redis.exceptions import ResponseError
 
-from app.auctions.engine_types import (
-    AuctionKeys,
-    BidAccepted,
-    BidRejected,
-    BidResult,
-    CloseResult,
-    CloseStatus,
-    Event,
-    OpenResult,
-    OpenStatus,
-    PlacedBid,
-    Snapshot,
-    bid_result,
-    close_from_state,
-    close_result,
-    fingerprint_of,
-    s_,
-    spec_from,
-    state_from,
-)
-from app.auctions.rules import (
+from app.auctions.domain.rules import (
     MAX_AMOUNT,
     RoundSpec,
     RoundState,
     UnsupportedRoundKind,
     is_sealed,
 )
-from app.auctions.script_batch import ScriptBatcher
-
-__all__ = [
-    "AsyncRedisClient", "AuctionKeys", "BidAccepted", "BidRejected", "BidResult", "CloseResult",
-    "CloseStatus", "Engine", "Event", "OpenResult", "OpenStatus", "PlacedBid", "Snapshot",
-    "fingerprint_of",
-]
-
-AsyncRedisClient = Redis | RedisCluster
+from app.auctions.engine.batcher import ScriptBatcher
+from app.auctions.engine.replies import (
+    AuctionKeys,
+    BidAccepted,
+    BidResult,
+    CloseResult,
+    Event,
+    OpenResult,
+    OpenStatus,
+    Snapshot,
+    bid_result,
+    close_from_state,
+    close_result,
+    fingerprint_of,
+    spec_from,
+    state_from,
+)
+from app.redis import AsyncRedis, as_text
 
 LUA_DIR = Path(__file__).with_name("lua")
 _ID = re.compile(r"^[A-Za-z0-9_.-]{1,128}$")
@@ -100,14 +88,14 @@ def _raise_script_error(exc: ResponseError) -> None:
 
 
 def _pairs(flat: Sequence[Any]) -> dict[str, str]:
-    items = [s_(v) for v in flat]
+    items = [as_text(v) for v in flat]
     return dict(zip(items[::2], items[1::2], strict=True))
 
 
 class Engine:
     """Bidding rounds in Redis: open, qualify, bid, close, read, deadlines and events."""
 
-    def __init__(self, redis: AsyncRedisClient, prefix: str, *, max_in_flight: int = 64) -> None:
+    def __init__(self, redis: AsyncRedis, prefix: str, *, max_in_flight: int = 64) -> None:
         if not _PREFIX.match(prefix):
             raise ValueError(f"prefix must match {_PREFIX.pattern}, got {prefix!r}")
         self.redis = redis
@@ -185,7 +173,7 @@ class Engine:
             args[23] = _arg(state.proxy_max)
             args[24] = ",".join(f"{b.bidder}:{b.amount}:{b.seq}" for b in state.bids)
         k = self.keys(auction_id)
-        status, index = map(s_, await self._run(self._open, [k.state, k.bids, k.advanced], args))
+        status, index = map(as_text, await self._run(self._open, [k.state, k.bids, k.advanced], args))
         result = OpenResult(cast(OpenStatus, status), int(index))
         if result.initialised:
             await self.schedule_deadline(auction_id, state.ends_at_ms)
@@ -274,7 +262,7 @@ class Engine:
         if not h:
             return None
         close = close_from_state(h, now) if h.get("closed") == "1" else None
-        return Snapshot(spec_from(h), state_from(h, _pairs(bids)), int(s_(now)), int(h["round"]),
+        return Snapshot(spec_from(h), state_from(h, _pairs(bids)), int(as_text(now)), int(h["round"]),
                         h.get("final") == "1", h.get("leader_paddle") or None, close,
                         h.get("restricted") == "1")
 
@@ -289,7 +277,7 @@ class Engine:
     async def due_auctions(self, now_ms: int, limit: int = 100) -> list[str]:
         """Auction ids whose recorded deadline is at or before now_ms, earliest first."""
         ids = await self.redis.zrangebyscore(self.deadlines_key, "-inf", now_ms, start=0, num=limit)
-        return [s_(i) for i in ids]
+        return [as_text(i) for i in ids]
 
     async def events_since(
         self,
@@ -306,6 +294,17 @@ class Engine:
         else:
             reply = await self.redis.xread({key: last_id or "0-0"}, count=count, block=block_ms)
             rows = _stream_rows(reply)
+        return [_event(entry_id, fields) for entry_id, fields in rows]
+
+    async def bid_entries_newest_first(
+        self, auction_id: object, *, sealed: bool, before: str | None, count: int
+    ) -> list[Event]:
+        """Bid entries of the auction's public stream (or, sealed, its private one), newest
+        first, strictly before the entry id ``before`` (None = from the newest)."""
+        k = self.keys(auction_id)
+        upper = "+" if before is None else f"({before}"
+        rows = await self.redis.xrevrange(k.private if sealed else k.events, max=upper, min="-",
+                                          count=count)
         return [_event(entry_id, fields) for entry_id, fields in rows]
 
     async def server_time_ms(self) -> int:
@@ -355,5 +354,5 @@ def _stream_rows(reply: Any) -> list[Any]:
 
 
 def _event(entry_id: Any, fields: Mapping[Any, Any]) -> Event:
-    decoded = {s_(k): s_(v) for k, v in fields.items()}
-    return Event(s_(entry_id), decoded.get("type", ""), decoded)
+    decoded = {as_text(k): as_text(v) for k, v in fields.items()}
+    return Event(as_text(entry_id), decoded.get("type", ""), decoded)

@@ -36,7 +36,15 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Final
 
-from app.auctions.rules_core import (
+from app.auctions.domain.kinds import (
+    decide_dutch,
+    decide_english,
+    decide_sealed,
+    english_minimum,
+    outcome_leader,
+    outcome_sealed,
+)
+from app.auctions.domain.model import (
     ENGINE_KINDS,
     KNOWN_KINDS,
     MAX_AMOUNT,
@@ -62,14 +70,6 @@ from app.auctions.rules_core import (
     soft_close_ends_at,
     standing,
     with_bid,
-)
-from app.auctions.rules_kinds import (
-    decide_dutch,
-    decide_english,
-    decide_sealed,
-    english_minimum,
-    outcome_leader,
-    outcome_sealed,
 )
 
 __all__ = [

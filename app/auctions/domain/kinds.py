@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-from app.auctions.rules_core import (
+from app.auctions.domain.model import (
     Accepted,
     Decision,
     Outcome,

@@ -9,10 +9,11 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auctions.engine import CloseResult, Engine
 from app.auctions.models import Auction, AuctionOutcome, AuctionRound, AuctionStatus, Registration
-from app.auctions.service import auction_rounds, from_minor, load_round, round_spec
+from app.auctions.trail.rebuild import auction_rounds, load_round, round_spec
 from app.audit import ledger
 from app.db import commit
 from app.listings.models import Listing, ListingStatus
+from app.money import from_minor
 from app.schemas import ms_to_datetime
 from app.settlements import service as settlements
 

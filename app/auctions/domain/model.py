@@ -1,7 +1,7 @@
 """The round model every kind shares: spec, state, decisions, outcomes and small pure helpers.
 
 Money is integer minor units (cents); time is integer epoch milliseconds passed in as
-``now_ms``. Import from ``app.auctions.rules``, which re-exports all of this and dispatches
+``now_ms``. Import from ``app.auctions.domain.rules``, which re-exports all of this and dispatches
 on the round kind; the kinds themselves live in ``rules_kinds``.
 """
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 from typing import Any, Literal, cast
 
-from app.auctions.rules import (
+from app.auctions.domain.rules import (
     Advance,
     Outcome,
     RejectCode,
@@ -23,6 +23,7 @@ from app.auctions.rules import (
     is_sealed,
     minimum_next_bid,
 )
+from app.redis import as_text
 
 CloseStatus = Literal["not_due", "closed", "already_closed", "no_round"]
 OpenStatus = Literal["opened", "exists", "stale", "previous_round_open"]
@@ -204,14 +205,9 @@ def fingerprint_of(body: Mapping[str, Any]) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-def s_(value: Any) -> str:
-    """A reply element as str, whatever decode_responses is."""
-    return value.decode() if isinstance(value, bytes) else str(value)
-
-
 def opt_int(value: Any) -> int | None:
     """An int, or None for an empty field."""
-    text = s_(value) if value is not None else ""
+    text = as_text(value) if value is not None else ""
     return int(text) if text else None
 
 
@@ -252,7 +248,7 @@ def state_from(h: Mapping[str, str], bids: Mapping[str, str]) -> RoundState:
 
 def bid_result(reply: Sequence[Any]) -> BidResult:
     (status, code, seq, amount, paddle, at, ends, extended, event_id, kind, outbid, closed,
-     placed, round_, proxy_max) = map(s_, reply)
+     placed, round_, proxy_max) = map(as_text, reply)
     if status == "ok":
         bids = tuple(
             PlacedBid(b, p, int(q), int(a), int(e), x == "1", i, y == "1")
@@ -267,7 +263,7 @@ def bid_result(reply: Sequence[Any]) -> BidResult:
 
 def close_result(reply: Sequence[Any]) -> CloseResult:
     (status, ends, round_, outcome, winner, paddle, price, closed_at, now, adv, adv_bidders,
-     adv_paddles, adv_best) = map(s_, reply)
+     adv_paddles, adv_best) = map(as_text, reply)
     result = None
     if outcome:
         result = Outcome(outcome == "sold", winner or None, opt_int(price))
@@ -284,5 +280,5 @@ def close_from_state(h: Mapping[str, str], now: Any) -> CloseResult:
     names = ("ends_at_ms", "round", "outcome", "winner", "winner_paddle", "price",
              "closed_at_ms")
     tail = ("advance_done", "advanced_bidders", "advanced_paddles", "advanced_best")
-    return close_result(["already_closed", *(h.get(n, "") for n in names), s_(now),
+    return close_result(["already_closed", *(h.get(n, "") for n in names), as_text(now),
                          *(h.get(n, "") for n in tail)])

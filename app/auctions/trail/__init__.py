@@ -1,0 +1,1 @@
+"""Durable side of bidding: the journal of accepted bids and rebuilding rounds from SQL."""

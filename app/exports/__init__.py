@@ -1,0 +1,1 @@
+"""Streamed settlement exports with signed manifests."""
