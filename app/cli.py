@@ -53,6 +53,7 @@ def worker() -> None:
 async def _run_worker() -> None:
     import signal
 
+    import app.models  # noqa: F401 -- every mapped table, so foreign keys resolve at flush
     from app.auctions.engine import Engine
     from app.closing.closer import run_closer
     from app.db import create_engine, create_sessionmaker
