@@ -1,8 +1,6 @@
 """The techauction command line."""
 
 import asyncio
-import os
-import shutil
 from pathlib import Path
 from typing import Annotated
 
@@ -24,24 +22,8 @@ def serve(
 ) -> None:
     """Serve the API (with no TECHAUCTION_REDIS_URL, on an embedded Redis shared by all workers)."""
     from app import serving
-    from app.metrics import share_multiprocess_dir
-    from app.redis import EmbeddedRedis
 
-    settings = get_settings()
-    embedded = None
-    if not settings.redis_url:
-        embedded = EmbeddedRedis(settings.var_dir)
-        os.environ["TECHAUCTION_REDIS_URL"] = embedded.start()
-        console.print(f"embedded Redis on {embedded.url}")
-    # several workers: /metrics sums all of them, whichever one answers
-    metrics_dir = share_multiprocess_dir(settings.var_dir) if workers > 1 else None
-    try:
-        serving.serve(host=host, port=port, workers=workers, access_log=access_log)
-    finally:
-        if embedded is not None:
-            embedded.stop()
-        if metrics_dir is not None:
-            shutil.rmtree(metrics_dir, ignore_errors=True)
+    serving.serve(host=host, port=port, workers=workers, access_log=access_log, say=console.print)
 
 
 @app.command()

@@ -60,10 +60,6 @@ class AppError(Exception):
         self.headers = headers or {}
 
 
-class BadRequest(AppError):
-    status, code = 400, "bad_request"
-
-
 class Unauthorized(AppError):
     status, code = 401, "unauthenticated"
 

@@ -1,7 +1,6 @@
 """The ASGI application: routers, error handlers, middleware and lifespan."""
 
 import asyncio
-import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from functools import partial
@@ -27,26 +26,11 @@ from app.middleware import BodySizeLimit, RequestMetrics
 from app.ratelimit import RateLimiter
 from app.redis import create_redis, redis_url_or_embedded
 from app.security import TokenCache
+from app.serving.gc import tune_gc
 from app.settings import Settings, get_settings
 from app.settlements.routes import router as settlements_router
 
 API_PREFIX = "/api/v1"
-
-# Young-generation size for the cyclic GC (CPython's default is 700 allocations).
-GC_GEN0_THRESHOLD = 10_000
-
-
-def tune_gc() -> None:
-    """Freeze what start-up allocated and collect the young generation less often.
-
-    The app's long-lived objects (FastAPI, pydantic, SQLAlchemy and prometheus structures)
-    are hundreds of thousands; every full collection walked them all, a pause of tens of ms
-    that showed up as p99. Frozen, they are never scanned; requests' garbage is mostly freed
-    by reference counting, so fewer young collections cost little memory."""
-    gc.collect()
-    gc.freeze()
-    gc.set_threshold(GC_GEN0_THRESHOLD, *gc.get_threshold()[1:])
-
 
 @asynccontextmanager
 async def lifespan(app: FastAPI) -> AsyncIterator[None]:
@@ -110,13 +94,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     install_error_handlers(app)
     app.add_middleware(RequestMetrics, api_prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    # Routes are matched one by one in this order: the bid path first of all, then the bench
-    # floors (when on), so that they pay one failed match more than a bid, not fewer.
     mount_bid_route(app, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
-    if settings.bench_endpoints:
-        from app.bench_routes import router as bench_router
-
-        app.include_router(bench_router)
     for router in (
         auctions_router, result_router, bidders_router, identity_router, listings_router,
         settlements_router, audit_router, export_router,

@@ -143,8 +143,6 @@ class Page(BaseModel, Generic[T]):
     next_cursor: str | None
 
 
-Limit = Annotated[int, Field(ge=1, le=1000)]
-
 
 def encode_cursor(last_id: int) -> str:
     """An opaque cursor for the row after which the next page starts."""

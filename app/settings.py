@@ -41,15 +41,13 @@ class Settings(BaseSettings):
     # `make run` starts no separate worker). Closers are idempotent, so extra ones are safe.
     closer_in_api: bool | None = None
     # Freeze the objects made at start-up out of the cyclic GC's reach and collect young
-    # objects less often (app.main.tune_gc). Off in processes that build many apps (tests).
+    # objects less often (app.serving.gc.tune_gc). Off in processes that build many apps (tests).
     gc_freeze: bool = True
     # How long the bid journal waits after the first bid of a batch for more to join it (ms;
     # 0 = write at once). Fewer, larger commits cost PostgreSQL and the API less CPU, which
-    # at moderate rates shortens the queues more than the wait lengthens them (README,
-    # Benchmarks).
+    # at moderate rates shortens the queues more than the wait lengthens them
+    # (docs/decisions/0005-journal-linger.md).
     journal_linger_ms: float = Field(default=2.5, ge=0, le=50)
-    # Mount the bench-only endpoints under /bench (for `techauction bench`; never in production).
-    bench_endpoints: bool = False
     # Ed25519 key signing export manifests: PKCS#8 PEM, or base64 of the raw 32-byte seed.
     # Required in production; elsewhere one is generated once under var_dir (mode 0600).
     signing_key: SecretStr | None = None
@@ -110,10 +108,6 @@ class Settings(BaseSettings):
         if self.closer_in_api is None:
             return self.env is Environment.embedded
         return self.closer_in_api
-
-    @property
-    def is_sqlite(self) -> bool:
-        return self.sqlalchemy_url.startswith("sqlite")
 
     def jwt_key(self) -> str:
         """The JWT signing secret; outside production one is generated and kept under var_dir."""

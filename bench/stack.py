@@ -78,7 +78,7 @@ class Stack:
         return f"http://127.0.0.1:{self.port}"
 
     def env(self) -> dict[str, str]:
-        """The service's environment: test env (cheap argon2), bench endpoints on, no closer."""
+        """The service's environment: test env (cheap argon2), no closer."""
         assert self.tmp is not None
         env = dict(os.environ)
         env.update(
@@ -87,7 +87,6 @@ class Stack:
             TECHAUCTION_REDIS_URL=self.redis_url,
             TECHAUCTION_REDIS_CLUSTER="false",
             TECHAUCTION_REDIS_PREFIX=self.prefix,
-            TECHAUCTION_BENCH_ENDPOINTS="true",
             TECHAUCTION_CLOSER_IN_API="false",
             TECHAUCTION_JWT_SECRET=self.jwt_secret,
             TECHAUCTION_ACCESS_TOKEN_MINUTES="720",
@@ -103,7 +102,7 @@ class Stack:
 
     # -- service ---------------------------------------------------------------------
     def start(self, log) -> None:
-        """Create the database, migrate, and serve the app with N uvicorn workers."""
+        """Create the database, migrate, and serve the bench's app with N uvicorn workers."""
         self.tmp = Path(tempfile.mkdtemp(prefix="techauction-bench-"))
         self.create_database()
         log(f"database {self.db_name}, Redis prefix {self.prefix}")
@@ -111,7 +110,7 @@ class Stack:
         self.port = free_port()
         with (self.tmp / "server.log").open("wb") as server_log:
             self.process = subprocess.Popen(
-                [*techauction_command(), "serve", "--no-access-log", "--host", "127.0.0.1",
+                [sys.executable, "-m", "bench.serve", "--no-access-log", "--host", "127.0.0.1",
                  "--port", str(self.port), "--workers", str(self.workers)],
                 env=self.env(), cwd=ROOT, stdout=server_log, stderr=subprocess.STDOUT,
                 start_new_session=True,

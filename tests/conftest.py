@@ -60,9 +60,15 @@ def settings(database_url: str, redis_url: str, redis_prefix: str, tmp_path: Pat
 
 
 @pytest.fixture
-async def app(settings: Settings, database_url: str, redis_url: str, redis_prefix: str):
+def app_factory():
+    """What builds the app under test from settings (the bench's tests build the bench's)."""
+    return create_app
+
+
+@pytest.fixture
+async def app(app_factory, settings: Settings, database_url: str, redis_url: str, redis_prefix: str):
     """The application with its lifespan running; tables and keys emptied afterwards."""
-    application = create_app(settings)
+    application = app_factory(settings)
     async with LifespanManager(application):
         yield application
     await databases.empty_all_tables(database_url)

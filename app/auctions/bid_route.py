@@ -2,7 +2,7 @@
 
 FastAPI solves an endpoint's parameters generically (a dependency graph, each parameter
 validated on its own, the body's media type parsed with the email package); on the bid path
-that was a fifth of a bid's CPU (bench/README.md, "The bid route"). BidRoute keeps everything
+that was a fifth of a bid's CPU (docs/decisions/0001-bid-route.md). BidRoute keeps everything
 else of FastAPI's route: matching, the OpenAPI document made from the endpoint's signature,
 the error handlers. Only the handler differs: it reads what the signature declares, with the
 very same parsers and types (OAuth2PasswordBearer, the role check, IdPath, the

@@ -20,7 +20,7 @@ from app.errors import Conflict, NotFound
 from app.pagination import PageParams, fetch_page
 from app.security import Principal, Role
 
-# Paddles are drawn at random from 1000..9999 (10000..99999 once half of those are taken).
+# Paddles are drawn at random from 1000..9999 (from 1000..90999 once half of those are taken).
 PADDLE_SPACE = 9000
 
 
@@ -58,7 +58,7 @@ async def _require_open_for_registration(
     session: AsyncSession, *, engine: Engine, auction: Auction
 ) -> None:
     snap = await snapshot(session, engine=engine, auction=auction)
-    if auction.status in (AuctionStatus.closed, AuctionStatus.cancelled) or snap.status == "closed":
+    if auction.status == AuctionStatus.closed or snap.status == "closed":
         raise Conflict("Registration has closed for this auction.", code="auction_closed")
 
 

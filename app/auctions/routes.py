@@ -18,11 +18,10 @@ from app.auctions.schemas import (
     RegistrationApprove,
     RegistrationOut,
 )
-from app.auctions.trail.journal import Journal
 from app.db import SessionDep
 from app.pagination import PageDep
 from app.schemas import MAX_DB_ID, IdPath, Page
-from app.security import AdminUser, CurrentUser, EnterpriseUser, OptionalUser, Principal
+from app.security import AdminUser, CurrentUser, EnterpriseUser, OptionalUser
 
 router = APIRouter(prefix="/auctions", tags=["auctions"])
 
@@ -41,18 +40,9 @@ async def place_bid(
     """Bid (qualified enterprise). A 201 means the bid is accepted and in the durable trail."""
     # The hot path takes no request session (the journal group-commits the trail), and its
     # parameters are read by BidRoute.
-    return await bid_response(request, journal=request.app.state.journal, principal=principal,
-                              auction_id=auction_id, data=data, idempotency_key=idempotency_key)
-
-
-async def bid_response(
-    request: Request, *, journal: Journal, principal: Principal, auction_id: int,
-    data: BidCreate, idempotency_key: str | None,
-) -> Response:
-    """The bid placed with `journal` keeping its trail, answered 201."""
     state = request.app.state
     bid = await bidding.place_bid(
-        engine=state.engine, journal=journal, sessionmaker=state.sessionmaker,
+        engine=state.engine, journal=state.journal, sessionmaker=state.sessionmaker,
         principal=principal, auction_id=auction_id, amount=data.amount,
         max_amount=data.max_amount, idempotency_key=idempotency_key,
     )

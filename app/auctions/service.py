@@ -140,13 +140,14 @@ async def snapshot(session: AsyncSession, *, engine: Engine, auction: Auction) -
 # short, and its cursor goes on from the last row examined.
 MAX_SCANNED = 2_000
 
-# The SQL statuses an auction can have while its live status is the key (a round past due
-# reads closed before the closer has written it).
+# The SQL statuses an auction can have while its live status is the key. SQL holds only
+# scheduled (until the closer writes closed; a round past due reads closed before that), so
+# no auction is ever open or cancelled there: the API lists those values for what may come.
 _SQL_STATUSES = {
-    AuctionStatus.scheduled: (AuctionStatus.scheduled, AuctionStatus.open),
-    AuctionStatus.open: (AuctionStatus.scheduled, AuctionStatus.open),
-    AuctionStatus.closed: (AuctionStatus.scheduled, AuctionStatus.open, AuctionStatus.closed),
-    AuctionStatus.cancelled: (AuctionStatus.cancelled,),
+    AuctionStatus.scheduled: (AuctionStatus.scheduled,),
+    AuctionStatus.open: (AuctionStatus.scheduled,),
+    AuctionStatus.closed: (AuctionStatus.scheduled, AuctionStatus.closed),
+    AuctionStatus.cancelled: (),
 }
 
 
@@ -224,7 +225,7 @@ def _round_out(r: AuctionRound) -> RoundOut:
 
 
 def _status(auction: Auction, snap: Snapshot) -> AuctionStatus:
-    if auction.status in (AuctionStatus.cancelled, AuctionStatus.closed):
+    if auction.status == AuctionStatus.closed:
         return auction.status
     status = snap.status
     if (status == "closed" and not snap.final) or (status == "scheduled" and snap.round_index):

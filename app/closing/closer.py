@@ -115,7 +115,7 @@ async def _next_round(
 async def _reload(session: AsyncSession, engine: Engine, auction_id: int) -> None:
     """Redis lost the round: rebuild it from SQL (closed ones just leave the schedule)."""
     auction = await session.get(Auction, auction_id)
-    if auction is None or auction.status in (AuctionStatus.closed, AuctionStatus.cancelled):
+    if auction is None or auction.status == AuctionStatus.closed:
         await engine.unschedule_deadline(auction_id)
         return
     await load_round(session, engine=engine, auction=auction)

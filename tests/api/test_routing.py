@@ -4,6 +4,7 @@ from starlette.routing import Match
 
 from app.main import create_app
 from app.settings import Settings
+from bench.app import create_bench_app
 
 
 def _request(method: str, path: str) -> dict:
@@ -16,8 +17,8 @@ def _matching(app, scope: dict) -> list[int]:
 
 
 def test_a_bid_is_matched_by_the_first_route_and_by_no_other(settings: Settings) -> None:
-    for bench_endpoints in (False, True):
-        app = create_app(settings.model_copy(update={"bench_endpoints": bench_endpoints}))
+    for factory in (create_app, create_bench_app):
+        app = factory(settings)
         assert _matching(app, _request("POST", "/api/v1/auctions/7/bids")) == [0]
         # the other requests on the same path still reach their own routes, further on
         listing = _matching(app, _request("GET", "/api/v1/auctions/7/bids"))

@@ -247,7 +247,7 @@ async def test_sealed_round_advances_its_best_three_to_an_english_round(engine: 
     english = RoundSpec("english", now - 1_000, now + 60_000, closed.advance.best, 500)
     assert (await engine.open_round(AID, english, 1)).initialised
     snap = await engine.read(AID)
-    assert snap is not None and snap.restricted and snap.state.bids == () and snap.state.seq == 5
+    assert snap is not None and snap.state.bids == () and snap.state.seq == 5
     shut_out = await engine.place_bid(AID, bidder_id="dave", amount=90_000)
     assert isinstance(shut_out, BidRejected) and shut_out.code == "not_qualified"
     low = await engine.place_bid(AID, bidder_id="alice", amount=34_999)
@@ -280,5 +280,5 @@ async def test_unrestricted_next_round_without_advance(engine: Engine) -> None:
     second = RoundSpec("sealed_first_price", now - 1, now + 60_000, 10_000, 500)
     assert (await engine.open_round(AID, second, 1)).initialised
     snap = await engine.read(AID)
-    assert snap is not None and not snap.restricted and snap.state.bids == ()
+    assert snap is not None and snap.state.bids == ()
     assert isinstance(await engine.place_bid(AID, bidder_id="dave", amount=10_000), BidAccepted)

@@ -10,7 +10,10 @@ from redis.backoff import NoBackoff
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import ResponseError
 
+from app.auctions.domain.rules import RoundSpec
+from app.auctions.engine import Engine
 from app.auctions.engine.batcher import ScriptBatcher
+from app.auctions.engine.replies import BidAccepted
 
 APPEND = "return redis.call('RPUSH', KEYS[1], ARGV[1])"
 ECHO_OR_FAIL = "if ARGV[1] == 'bad' then return redis.error_reply('BAD input') end return ARGV[1]"
@@ -214,3 +217,21 @@ async def test_a_cut_connection_fails_the_waiting_calls_and_resends_none(
             assert await batcher([list_key], ["after"]) == 7  # on a new connection
         finally:
             await client.aclose()
+
+
+async def test_an_engines_burst_of_bids_is_split_by_the_batcher_alone(single_client, key_prefix):
+    engine = Engine(single_client, key_prefix)
+    engine._bid = counting = CountingBatcher(single_client, engine._bid.script)  # type: ignore[union-attr]
+    now = await engine.server_time_ms()
+    await engine.open_round("burst", RoundSpec("english", now - 1_000, now + 60_000, 10_000, 1), 0)
+    for bidder in range(300):
+        await engine.qualify("burst", f"b{bidder}", f"{1000 + bidder}")
+
+    results = await asyncio.gather(*(engine.place_bid("burst", bidder_id=f"b{bidder}",
+                                                      amount=10_000 + bidder) for bidder in range(300)))
+
+    assert len(results) == 300 and max(r.seq for r in results if isinstance(r, BidAccepted)) > 0
+    assert counting.batches[:2] == [128, 128]  # no gate of the engine's cuts a burst shorter
+    await engine.aclose()
+    async for key in single_client.scan_iter(match=f"{key_prefix}:*"):
+        await single_client.delete(key)

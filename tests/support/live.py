@@ -22,7 +22,7 @@ import uvicorn
 from app.closing.closer import close_due
 from app.main import create_app
 from app.security import Role
-from app.serving import CoalescingProtocol
+from app.serving.uvicorn_adapter import CoalescingProtocol
 from app.settings import Settings
 from tests.support.actors import Actor, Actors
 from tests.support.auctions import API, approved_listing, iso

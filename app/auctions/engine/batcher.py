@@ -11,8 +11,8 @@ connection out of redis-py's pool and back, and a Pipeline object, cost a single
 than twice what the call itself costs here. Batches are written in the order they were made
 while earlier ones still wait for their replies; Redis answers in that order, so one reader
 hands each caller its own reply or error. Nothing is resent after a connection failure: the
-callers of the lost replies get the error (a resent bid might run twice). bench/README.md
-has the figures ("Batched script calls", "A connection of the batcher's own").
+callers of the lost replies get the error (a resent bid might run twice). Why, with the
+figures: docs/decisions/0002-script-batcher.md.
 """
 
 import asyncio
@@ -82,8 +82,8 @@ class ScriptBatcher:
 
         redis-py's send_packed_command would take two more turns of the loop (our writer
         task, then wait_for's task around the write), and a busy loop's turns are long: the
-        calls' wait for them was most of their decision's p99 at half rate (bench/README.md,
-        "Writing in the loop turn")."""
+        calls' wait for them was most of their decision's p99 at half rate
+        (docs/decisions/0002-script-batcher.md)."""
         link = self._link
         if link is None:
             return False

@@ -11,9 +11,11 @@ kinds.lua) + the script itself, so each runs as one atomic EVALSHA.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import re
 from collections.abc import Iterable, Mapping, Sequence
+from contextlib import AbstractAsyncContextManager
 from pathlib import Path
 from typing import Any, cast
 
@@ -100,13 +102,16 @@ class Engine:
             raise ValueError(f"prefix must match {_PREFIX.pattern}, got {prefix!r}")
         self.redis = redis
         self.prefix = prefix
-        # redis-py's asyncio pools raise MaxConnectionsError (default 100) instead of waiting,
-        # so a burst of bids queues here rather than failing.
-        self._in_flight = asyncio.Semaphore(max_in_flight)
+        # A cluster client's per-node pools raise MaxConnectionsError instead of waiting, so
+        # there a burst of calls queues here rather than failing. A single Redis needs no such
+        # gate: its blocking pool waits for a free connection (app/redis.py), and the bids go
+        # out on the batcher's own connection in batches of its own size.
+        self._in_flight: AbstractAsyncContextManager[Any] = (
+            contextlib.nullcontext() if isinstance(redis, Redis) else asyncio.Semaphore(max_in_flight))
         self._open = redis.register_script(_load("open_round.lua"))
         bid = redis.register_script(_load("lib.lua", "english.lua", "kinds.lua", "place_bid.lua"))
         # On a single Redis the bids of one event-loop turn are written together on the
-        # batcher's own connection (script_batch.py); a cluster client sends each call to its
+        # batcher's own connection (batcher.py); a cluster client sends each call to its
         # own slot's node.
         self._bid = ScriptBatcher(redis, bid) if isinstance(redis, Redis) else bid
         self._close = redis.register_script(_load("lib.lua", "close_round.lua"))
@@ -263,8 +268,7 @@ class Engine:
             return None
         close = close_from_state(h, now) if h.get("closed") == "1" else None
         return Snapshot(spec_from(h), state_from(h, _pairs(bids)), int(as_text(now)), int(h["round"]),
-                        h.get("final") == "1", h.get("leader_paddle") or None, close,
-                        h.get("restricted") == "1")
+                        h.get("final") == "1", h.get("leader_paddle") or None, close)
 
     async def schedule_deadline(self, auction_id: object, ends_at_ms: int) -> None:
         """Record (or move) when the worker should next try to close this auction."""

@@ -37,9 +37,9 @@ class AuctionKeys:
     bidders: str
     idem: str
     events: str
-    bids: str = ""  # standing bids of the current round: bidder -> 'amount:seq'
-    advanced: str = ""  # who may bid in restricted rounds: '<round>:<bidder>'
-    private: str = ""  # stream of sealed bids for trail reconciliation; never served
+    bids: str  # standing bids of the current round: bidder -> 'amount:seq'
+    advanced: str  # who may bid in restricted rounds: '<round>:<bidder>'
+    private: str  # stream of sealed bids for trail reconciliation; never served
 
 
 @dataclass(frozen=True, slots=True)
@@ -158,7 +158,6 @@ class Snapshot:
     final: bool
     leader_paddle: str | None
     close: CloseResult | None
-    restricted: bool = False
 
     @property
     def status(self) -> Status:

@@ -1,18 +1,12 @@
 """The bench's control for durability: the real bid path, read as the bid route reads it,
-with a journal that keeps nothing. Mounted only with TECHAUCTION_BENCH_ENDPOINTS=true."""
+with a journal that keeps nothing. Mounted only by the bench's app (bench.app)."""
 
 import pytest
 
-from app.settings import Settings
 from tests.support.auctions import API, create_auction, qualified_bidder
 from tests.support.kinds import bids, state
 
 JSON = {"Content-Type": "application/json"}
-
-
-@pytest.fixture
-def settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"bench_endpoints": True})
 
 
 async def test_a_volatile_bid_is_decided_as_a_bid_and_left_out_of_the_trail(actors, client):

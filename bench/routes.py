@@ -1,4 +1,4 @@
-"""Bench-only endpoints (mounted under /bench only when TECHAUCTION_BENCH_ENDPOINTS=true).
+"""The bench's endpoints under /bench, mounted by bench.app.create_bench_app (never by the app).
 
 They run on the same app, middleware, pools and servers as the real API, so `techauction
 bench` can measure the real bid endpoint side by side against:
@@ -16,13 +16,14 @@ bench` can measure the real bid endpoint side by side against:
 """
 
 from decimal import Decimal
+from types import SimpleNamespace
 
 from fastapi import APIRouter, Request, Response
 from sqlalchemy import text
 
 from app.auctions.bid_route import BidRoute, IdempotencyKey
 from app.auctions.engine.batcher import ScriptBatcher
-from app.auctions.routes import bid_response
+from app.auctions.routes import place_bid
 from app.auctions.schemas import BidCreate, BidOut
 from app.db import SessionDep
 from app.errors import Conflict, NotFound
@@ -115,13 +116,27 @@ class _VolatileJournal:
 _VOLATILE = _VolatileJournal()
 
 
+class _VolatileRequest:
+    """What place_bid reads of its request, the app's state, with the journal replaced."""
+
+    __slots__ = ("app",)
+
+    def __init__(self, request: Request) -> None:
+        state = request.app.state
+        volatile = getattr(state, "bench_volatile_app", None)
+        if volatile is None:
+            volatile = state.bench_volatile_app = SimpleNamespace(state=SimpleNamespace(
+                engine=state.engine, sessionmaker=state.sessionmaker, journal=_VOLATILE))
+        self.app = volatile
+
+
 async def volatile_bid(
     request: Request, principal: EnterpriseUser, auction_id: IdPath, data: BidCreate,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """The real bid endpoint's code path, with no SQL journal (not durable: bench only)."""
-    return await bid_response(request, journal=_VOLATILE, principal=principal,
-                              auction_id=auction_id, data=data, idempotency_key=idempotency_key)
+    """The real bid endpoint, run with a journal that keeps nothing (not durable: bench only)."""
+    return await place_bid(_VolatileRequest(request), principal, auction_id, data,  # type: ignore[arg-type]
+                           idempotency_key)
 
 
 # Read by BidRoute as the bid route is: the two differ by the journal alone.
