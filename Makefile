@@ -37,10 +37,10 @@ openapi: $(STAMP)
 # Page texts: extract from app/web, merge into each language's .po, compile the .mo files
 # (committed; tests/web/test_catalogs.py checks they match).
 messages: $(STAMP)
-	$(BIN)/pybabel extract -F app/web/babel.cfg -k N_ --no-location --sort-output --omit-header \
+	$(BIN)/pybabel extract -F app/web/babel.cfg -k N_ --no-location --sort-output \
 		-o app/web/locale/messages.pot app/web
 	$(BIN)/pybabel update -i app/web/locale/messages.pot -d app/web/locale -D messages \
-		--no-location --omit-header --width 100
+		--width 100 --ignore-pot-creation-date
 	$(BIN)/pybabel compile -d app/web/locale -D messages --statistics
 
 # Screenshots of the catalogue and the room (zh and en) into docs/screenshots/.

@@ -71,7 +71,7 @@ async def room(
     if auction.status is AuctionStatus.closed and auction.outcome is not None:
         result = await results.result(session, auction=auction)
     return RoomView(
-        auction=view, listing=listing, history=[event_payload(e) for e in entries],
+        auction=view, listing=listing, history=[event_payload(e) for e in entries if e.type == "bid"],
         last_event_id=last_event_id, registration=registration, own_bids=own, result=result,
         standing=_standing(principal, view, registration, own, result),
     )
