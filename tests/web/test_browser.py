@@ -178,3 +178,30 @@ async def _fits(page, width: int) -> None:
         "(w) => [...document.querySelectorAll('body *')].filter(e => e.getBoundingClientRect().right > w)"
         ".slice(0, 5).map(e => e.tagName + '#' + e.id + '.' + e.className)", width)
     assert scroll <= width, f"the page is {scroll}px wide in a {width}px viewport: {wide}"
+
+
+async def test_the_room_says_when_it_is_offline_and_catches_up_on_its_own(actors, client, live,
+                                                                         browser):
+    auction = await create_auction(actors, lasts=600)
+    bidder = await actors.user(Role.enterprise)
+    await register_and_qualify(client, actors.admin, auction["id"], bidder)
+    context = await browser.new_context(locale="en-US")
+    page = await context.new_page()
+    streams = []
+    page.on("request", lambda r: streams.append(r.url) if "/events" in r.url else None)
+
+    async def drop(route):
+        await route.abort("internetdisconnected")
+
+    await page.route("**/auctions/*/events*", drop)  # the network is down for the stream
+    await page.goto(f"{live.url}/auctions/{auction['id']}?lang=en")
+    await expect(page.locator("#connection")).to_have_text("Offline: reconnecting…")
+    response = await client.post(f"{API}/auctions/{auction['id']}/bids",
+                                 json={"amount": "2000000.00"}, headers=bidder.headers)
+    assert response.status_code == 201, response.text
+    await page.unroute("**/auctions/*/events*")  # back: EventSource reconnects by itself
+    await expect(page.locator("#connection")).to_have_text("Live", timeout=20_000)
+    await expect(page.locator("#price")).to_contain_text("2,000,000.00")
+    await expect(page.locator("#history tr")).to_have_count(1)
+    assert len(streams) >= 2, streams
+    await context.close()
