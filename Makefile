@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install run migrate test lint openapi bench clean
+.PHONY: install run migrate test lint openapi bench clean browser messages screenshots
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -20,7 +20,11 @@ migrate: $(STAMP)
 run: migrate
 	$(BIN)/techauction serve --host 127.0.0.1 --port 8000
 
-test: lint
+# The browser tests (tests/web) drive Debian's chromium: installed here when missing.
+browser:
+	bash scripts/install-browser.sh
+
+test: lint browser
 	$(BIN)/pytest -q
 
 lint: $(STAMP)
@@ -29,6 +33,19 @@ lint: $(STAMP)
 
 openapi: $(STAMP)
 	$(BIN)/python -m app.openapi openapi.yaml
+
+# Page texts: extract from app/web, merge into each language's .po, compile the .mo files
+# (committed; tests/web/test_catalogs.py checks they match).
+messages: $(STAMP)
+	$(BIN)/pybabel extract -F app/web/babel.cfg -k N_ --no-location --sort-output \
+		-o app/web/locale/messages.pot app/web
+	$(BIN)/pybabel update -i app/web/locale/messages.pot -d app/web/locale -D messages \
+		--width 100 --ignore-pot-creation-date
+	$(BIN)/pybabel compile -d app/web/locale -D messages --statistics
+
+# Screenshots of the catalogue and the room (zh and en) into docs/screenshots/.
+screenshots: $(STAMP) browser
+	WEB_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/web/test_browser.py -k screenshots
 
 bench: migrate
 	$(BIN)/techauction bench

@@ -29,6 +29,7 @@ from app.security import TokenCache
 from app.serving.gc import tune_gc
 from app.settings import Settings, get_settings
 from app.settlements.routes import router as settlements_router
+from app.web import mount as mount_web
 
 API_PREFIX = "/api/v1"
 
@@ -88,6 +89,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         # FastAPI's OpenTelemetry bridge: unused here (Prometheus and structlog are), and it
         # looks up the OpenTelemetry providers on every request
         telemetry={"tracing": False, "metrics": False, "logs": False},
+        # /docs is served by app.web from a pinned package (nothing from a CDN); no ReDoc
+        docs_url=None, redoc_url=None,
     )
     app.state.settings = settings
     app.state.tokens = TokenCache(settings)
@@ -101,4 +104,5 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     ):
         app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     app.include_router(ops.router)
+    mount_web(app)  # the pages: after every API route, so none of them shadows one
     return app

@@ -1,0 +1,42 @@
+"""Notices and refusals shown on pages, by the API's stable codes (translated at render)."""
+
+
+def N_(message: str) -> str:  # marks a message for extraction; translated where shown
+    return message
+
+
+MESSAGES: dict[str, str] = {
+    # notices
+    "bid_accepted": N_("Your bid is accepted."),
+    "proxy_set": N_("Your maximum is set: the system bids for you up to it."),
+    "registered": N_("Registration sent: the operator will qualify it once your deposit is in."),
+    "listing_approved": N_("The listing is approved."),
+    "listing_rejected": N_("The listing is rejected."),
+    "registration_qualified": N_("The registration is qualified."),
+    "registration_rejected": N_("The registration is rejected."),
+    "signed_out": N_("You are signed out."),
+    # refusals (the API's codes)
+    "bid_too_low": N_("The bid is below the minimum next bid."),
+    "auction_closed": N_("The auction is closed."),
+    "auction_not_open": N_("The auction has not opened yet."),
+    "not_qualified": N_("Your organisation is not qualified to bid in this auction."),
+    "already_leading": N_("You are already the leading bidder."),
+    "idempotency_key_reused": N_("This bid was already sent."),
+    "invalid_bid": N_("This round does not take that kind of bid."),
+    "already_registered": N_("Your organisation is already registered."),
+    "invalid_transition": N_("That is no longer possible: the state has changed."),
+    "deposit_already_used": N_("This deposit already qualified a registration."),
+    "invalid_amount": N_("Enter an amount such as 2480000.00 (at most 2 decimal places)."),
+    "invalid_reason": N_("Give a reason (at most 2000 characters)."),
+    "invalid_reference": N_("Enter the deposit reference (letters, digits and . _ / : -)."),
+    "rate_limited": N_("Too many attempts: wait a moment and try again."),
+    "forbidden_role": N_("Your role may not do this."),
+    "error": N_("The request could not be completed."),
+}
+
+
+def message(code: str | None) -> str | None:
+    """The English source text of a code (None for none); unknown codes read as a failure."""
+    if not code:
+        return None
+    return MESSAGES.get(code, MESSAGES["error"])
