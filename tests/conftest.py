@@ -18,6 +18,8 @@ from tests.support.actors import Actors
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
 
+pytest_plugins = ["tests.support.rig"]  # the `rig` of real processes: faults and serving tests
+
 
 @pytest.fixture(scope="session")
 def session_tmp(tmp_path_factory: pytest.TempPathFactory) -> Path:

@@ -16,9 +16,9 @@ from decimal import Decimal
 import httpx
 
 from app.security import Role
-from tests.faults.harness import Api, Rig
 from tests.support.actors import Actor, Actors, sign_in
 from tests.support.auctions import API, approved_listing
+from tests.support.harness import Api, Rig
 from tests.support.live import (
     all_pages,
     assert_english_trail,

@@ -22,10 +22,10 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.security import Role
-from tests.faults.harness import HOST, Rig
 from tests.faults.scenario import pages, trail_sha256
 from tests.support.actors import Actor, Actors, sign_in
 from tests.support.auctions import API, approved_listing
+from tests.support.harness import HOST, Rig
 from tests.support.live import all_pages, auction_body, enterprises, later, money, qualify_all
 
 

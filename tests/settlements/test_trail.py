@@ -13,7 +13,8 @@ from app.schemas import ms_to_datetime
 from app.security import Role
 from app.settlements import rules
 from app.settlements import trail as settlement_trail
-from tests.settlements.helpers import (
+from tests.support.auctions import API, create_auction
+from tests.support.settlements import (
     all_bids,
     close,
     ledger_actions,
@@ -23,7 +24,6 @@ from tests.settlements.helpers import (
     verify_ok,
     wait_until_due,
 )
-from tests.support.auctions import API, create_auction
 
 
 async def test_digest_matches_the_trail_an_auditor_reads(app, actors, client):

@@ -7,7 +7,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.faults.harness import Rig
+from tests.support.harness import Rig
 
 MAX_ROUNDS = 40  # of 50 concurrent requests: until both workers have served some
 

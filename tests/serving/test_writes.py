@@ -6,7 +6,7 @@ for a body larger than the socket's buffer."""
 import socket
 from pathlib import Path
 
-from tests.faults.harness import HOST, Rig
+from tests.support.harness import HOST, Rig
 
 REQUESTS = 200
 

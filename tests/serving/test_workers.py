@@ -10,7 +10,7 @@ from pathlib import Path
 
 import httpx
 
-from tests.faults.harness import HOST, TECHAUCTION, Rig, free_port, wait_for
+from tests.support.harness import HOST, TECHAUCTION, Rig, free_port, wait_for
 
 LISTEN, ESTABLISHED = "0A", "01"  # TCP states in /proc/net/tcp
 SOCKET_LINK = "socket:["  # how /proc/<pid>/fd names a socket: socket:[<inode>]

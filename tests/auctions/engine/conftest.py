@@ -11,8 +11,7 @@ from redis.asyncio.cluster import RedisCluster
 
 from app.auctions.engine import Engine
 from app.redis import AsyncRedis
-
-from .cluster import LocalCluster, binaries
+from tests.support.cluster import LocalCluster, binaries
 
 
 @pytest.fixture(scope="session")

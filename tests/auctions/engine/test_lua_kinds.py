@@ -16,8 +16,8 @@ from app.auctions.domain.rules import (
     dutch_price,
 )
 from app.auctions.engine import BidAccepted, BidRejected, Engine
+from tests.auctions.domain.cases import QUALIFIED
 
-from .cases import QUALIFIED
 from .test_lua_engine import AID, qualify_all
 
 

@@ -27,9 +27,16 @@ from app.auctions.domain.rules import (
     round_outcome,
 )
 from app.auctions.engine import BidAccepted, BidRejected, BidResult, Engine
-
-from .cases import QUALIFIED, Case, OutcomeCase, apply_prior, decide, prior_state, spec_for
-from .cases_kinds import ALL_CASES, ALL_OUTCOME_CASES, expected_placed, outcome_spec
+from tests.auctions.domain.cases import (
+    QUALIFIED,
+    Case,
+    OutcomeCase,
+    apply_prior,
+    decide,
+    prior_state,
+    spec_for,
+)
+from tests.auctions.domain.cases_kinds import ALL_CASES, ALL_OUTCOME_CASES, expected_placed, outcome_spec
 
 # A dutch bid closes its round on the spot: those outcomes are checked live (test_lua_kinds).
 LUA_OUTCOME_CASES = [c for c in ALL_OUTCOME_CASES if not (c.kind == "dutch" and c.prior)]

@@ -17,7 +17,7 @@ import httpx
 import redis
 
 from tests.conftest import TEST_JWT_SECRET
-from tests.engine.cluster import binaries
+from tests.support.cluster import binaries
 
 HOST = "127.0.0.1"
 VENV_BIN = Path(sys.executable).parent

@@ -24,8 +24,8 @@ from app.auctions.domain.rules import (
     round_outcome,
 )
 from app.auctions.engine import BidAccepted, BidRejected, BidResult, Engine
+from tests.auctions.domain.cases import QUALIFIED
 
-from .cases import QUALIFIED
 from .test_lua_engine import AID, assert_agrees
 from .test_lua_kinds import leaked, wait_until
 

@@ -5,7 +5,7 @@ import asyncio
 import pytest
 
 from app.security import Role
-from tests.api.test_listings import (
+from tests.listings.test_listings import (
     API,
     STATUSES,
     TIMESTAMP,

@@ -12,10 +12,10 @@ from redis.crc import key_slot
 
 from app.closing.closer import close_due
 from app.main import create_app
-from tests.engine.cluster import LocalCluster, binaries
 from tests.support import databases
 from tests.support.actors import Actors
 from tests.support.auctions import API, create_auction
+from tests.support.cluster import LocalCluster, binaries
 from tests.support.live import (
     bid_trail,
     enterprises,

@@ -5,8 +5,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.faults.harness import Rig
 from tests.support import databases
+from tests.support.harness import Rig
 
 
 @pytest.fixture

@@ -13,14 +13,14 @@ from app.db import commit, create_engine, create_sessionmaker
 from app.redis import create_redis
 from app.security import Role
 from app.settlements.models import Settlement
-from tests.settlements.helpers import (
+from tests.support.auctions import API, approved_listing, iso, qualified_bidder
+from tests.support.settlements import (
     ledger_actions,
     run_auction,
     settlement_of,
     verify_ok,
     wait_until_due,
 )
-from tests.support.auctions import API, approved_listing, iso, qualified_bidder
 
 LOTS = 50
 CLOSERS = 4

@@ -4,7 +4,7 @@ from pathlib import Path
 
 from app.openapi import render_openapi
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_openapi_yaml_is_up_to_date():
