@@ -14,10 +14,9 @@ from app.closing.closer import close_due
 from app.main import create_app
 from tests.support import databases
 from tests.support.actors import Actors
+from tests.support.asgi import asgi_client
 from tests.support.auctions import API, create_auction
-from tests.support.cluster import LocalCluster, binaries
 from tests.support.live import (
-    bid_trail,
     enterprises,
     ms,
     qualify_all,
@@ -25,23 +24,13 @@ from tests.support.live import (
     sleep_until,
     soft_close_burst,
 )
-
-
-@pytest.fixture(scope="session")
-def cluster_seed(tmp_path_factory: pytest.TempPathFactory):
-    """A 3-master Redis Cluster on loopback for this session; its seed URL."""
-    if binaries() is None:
-        pytest.skip("redis-server/redis-cli not installed: no cluster tests")
-    local = LocalCluster(tmp_path_factory.mktemp("auction-cluster"))
-    try:
-        yield local.start()
-    finally:
-        local.stop()
+from tests.support.pages import bid_trail
 
 
 @pytest.fixture
-def cluster_settings(settings, cluster_seed: str):
-    return settings.model_copy(update={"redis_url": cluster_seed, "redis_cluster": True})
+def cluster_settings(settings, cluster: str):
+    """The test's settings on the session's Redis Cluster (tests/auctions/conftest.py)."""
+    return settings.model_copy(update={"redis_url": cluster, "redis_cluster": True})
 
 
 @pytest.fixture
@@ -55,8 +44,7 @@ async def cluster_app(cluster_settings, database_url: str):
 
 @pytest.fixture
 async def cluster_client(cluster_app) -> AsyncIterator[httpx.AsyncClient]:
-    transport = httpx.ASGITransport(app=cluster_app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with asgi_client(cluster_app) as http:
         yield http
 
 

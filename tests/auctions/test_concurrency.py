@@ -5,12 +5,12 @@ import asyncio
 from tests.support.auctions import API, create_auction
 from tests.support.kinds import bid
 from tests.support.live import (
-    bid_trail,
     enterprises,
     qualify_all,
     server_now,
     soft_close_burst,
 )
+from tests.support.pages import bid_trail
 
 
 async def test_burst_of_200_bidders_keeps_every_invariant(actors, client, app):

@@ -9,16 +9,8 @@ import httpx
 import pytest
 
 from tests.support.auctions import API, approved_listing, create_auction
-from tests.support.live import (
-    LiveServer,
-    drain,
-    enterprises,
-    event_source,
-    ms,
-    next_events,
-    qualify_all,
-    sleep_until,
-)
+from tests.support.live import enterprises, ms, qualify_all, sleep_until
+from tests.support.server import LiveServer, drain, event_source, next_events
 
 MONEY = re.compile(r"^[0-9]+\.[0-9]{2}$")
 STAMP = re.compile(r"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z$")

@@ -4,6 +4,7 @@ import asyncio
 
 from app.closing.closer import close_due
 from tests.support.auctions import API, create_auction, qualified_bidder
+from tests.support.pages import each_page
 
 
 async def test_english_auction_end_to_end(actors, client, app):
@@ -73,15 +74,10 @@ async def test_a_status_filter_fills_its_pages(actors, client):
         made.append((await create_auction(actors, starts_in=starts_in, lasts=60))["id"])
     newest_first = made[::-1]
     opened = [a for a, s in zip(made, (-1, -1, 600, -1, 600), strict=True) if s < 0][::-1]
-    seen, cursor, sizes = [], None, []
-    for _ in range(5):
-        params = {"status": "open", "limit": 2} | ({"cursor": cursor} if cursor else {})
-        page = (await client.get(f"{API}/auctions", params=params)).json()
+    seen, sizes = [], []
+    async for page in each_page(client, f"{API}/auctions", limit=2, max_pages=5, status="open"):
         sizes.append(len(page["items"]))
         seen += [(a["id"], a["status"]) for a in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
     assert sizes == [2, 1]
     assert seen == [(a, "open") for a in opened]
     everything = (await client.get(f"{API}/auctions", params={"limit": 10})).json()

@@ -9,6 +9,7 @@ from tests.support.kinds import (
     bids,
     code,
     finish,
+    forget_auction,
     kind_auction,
     rnd,
     settlement,
@@ -170,13 +171,6 @@ async def test_proxy_bids_for_the_leader_and_never_shows_the_maximum(actors, cli
     assert paid["bid_count"] == len(final)
 
 
-async def _forget(app, auction_id: int) -> None:
-    """Redis loses the auction, idempotency keys included (restart without persistence)."""
-    keys = app.state.engine.keys(auction_id)
-    await app.state.engine.redis.delete(keys.state, keys.bidders, keys.idem, keys.bids,
-                                        keys.advanced)
-
-
 async def test_a_taken_dutch_lot_stays_sold_when_redis_loses_it(actors, client, app):
     auction = await kind_auction(actors, [rnd(
         "dutch", -1, 20, step="50000.00", interval_ms=1000, floor="1500000.00")])
@@ -184,7 +178,7 @@ async def test_a_taken_dutch_lot_stays_sold_when_redis_loses_it(actors, client, 
     alice, bob = [await qualified_bidder(actors, aid) for _ in range(2)]
     took = await bid(client, aid, alice, key="dutch-1")
     assert took.status_code == 201, took.text
-    await _forget(app, aid)
+    await forget_auction(app, aid)
     again = await bid(client, aid, bob)
     assert again.status_code == 409 and code(again) == "auction_closed"
     replay = await bid(client, aid, alice, key="dutch-1")
@@ -205,7 +199,7 @@ async def test_sealed_and_proxy_retries_replay_the_first_answer(actors, client, 
         assert (await bid(client, aid, alice, key="k-1", **body)).json() == first.json()
         other = await bid(client, aid, alice, key="k-1", amount="2200000.00")
         assert other.status_code == 409 and code(other) == "idempotency_key_reused"
-        await _forget(app, aid)  # the SQL trail answers once Redis forgot the key
+        await forget_auction(app, aid)  # the SQL trail answers once Redis forgot the key
         replay = await bid(client, aid, alice, key="k-1", **body)
         assert replay.status_code == 201 and replay.json() == first.json(), replay.text
         other = await bid(client, aid, alice, key="k-1", amount="2900000.00")
@@ -219,7 +213,7 @@ async def test_a_proxy_keeps_bidding_after_redis_loses_the_round(actors, client,
     proxy = await bid(client, aid, alice, max_amount="2500000.00")
     assert proxy.status_code == 201, proxy.text
     assert (await bid(client, aid, bob, amount="2100000.00")).status_code == 201
-    await _forget(app, aid)  # the round is rebuilt from SQL, proxy maximum included
+    await forget_auction(app, aid)  # the round is rebuilt from SQL, proxy maximum included
     again = await bid(client, aid, bob, amount="2400000.00")
     assert again.status_code == 201, again.text
     seen = await state(client, aid)

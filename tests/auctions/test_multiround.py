@@ -11,6 +11,7 @@ from tests.support.kinds import (
     close,
     code,
     finish,
+    forget_auction,
     kind_auction,
     rnd,
     settlement,
@@ -87,13 +88,6 @@ async def test_nobody_to_advance_closes_unsold(actors, client, app):
     assert listing["status"] == "unsold"
 
 
-async def _forget(app, auction_id: int) -> None:
-    """Redis loses the auction (restart without persistence)."""
-    keys = app.state.engine.keys(auction_id)
-    await app.state.engine.redis.delete(keys.state, keys.bidders, keys.idem, keys.bids,
-                                        keys.advanced)
-
-
 async def test_rounds_are_rebuilt_from_sql_when_redis_loses_them(actors, client, app):
     auction = await kind_auction(actors, [rnd("sealed_second_price", -1, 2.5, advance=2),
                                           rnd("english", 1.5, 3)])
@@ -101,13 +95,13 @@ async def test_rounds_are_rebuilt_from_sql_when_redis_loses_them(actors, client,
     a, b, c = [await qualified_bidder(actors, aid) for _ in range(3)]
     for who, amount in ((a, "2100000.00"), (b, "2400000.00"), (c, "2200000.00")):
         assert (await bid(client, aid, who, amount=amount)).status_code == 201
-    await _forget(app, aid)
+    await forget_auction(app, aid)
     assert (await state(client, aid, actors.admin))["bid_count"] == 3  # rebuilt from SQL
     await wait_round_end(client, aid)
     assert await close(app, aid) is False
     opened = await state(client, aid)
     await sleep_until(client, aid, ms(opened["starts_at"]))
-    await _forget(app, aid)
+    await forget_auction(app, aid)
     rebuilt = await state(client, aid)
     assert rebuilt["current_round"] == 1 and rebuilt["minimum_next_bid"] == "2400000.00"
     refused = await bid(client, aid, a, amount="2500000.00")

@@ -10,7 +10,6 @@ from app.security import Role
 from tests.support.actors import Actor
 from tests.support.auctions import API, LISTING, approved_listing, create_auction, iso
 from tests.support.live import (
-    all_pages,
     auction_body,
     english_round,
     enterprises,
@@ -19,6 +18,7 @@ from tests.support.live import (
     qualify_all,
     sleep_until,
 )
+from tests.support.pages import all_pages
 
 RESERVE = "2500000.00"
 ROLES = ("admin", "owner", "institute", "outsider", "auditor", "anonymous")

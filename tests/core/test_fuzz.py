@@ -22,7 +22,8 @@ from schemathesis.specs.openapi.checks import (
 
 from app.security import Role
 from tests.support.auctions import API, LISTING, approved_listing
-from tests.support.live import LiveServer, auction_body, later, register_and_qualify
+from tests.support.live import auction_body, later, register_and_qualify
+from tests.support.server import LiveServer
 
 MAX_EXAMPLES = 12
 # Values that broke the app before, mixed into generated strings and integers (schemathesis

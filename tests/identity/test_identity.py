@@ -8,6 +8,7 @@ import pytest
 
 from app.security import Role
 from tests.support.actors import PASSWORD, sign_in
+from tests.support.pages import each_page
 
 API = "/api/v1"
 
@@ -200,15 +201,10 @@ async def test_reading_organizations_and_users_by_role(actors, client):
 async def test_users_filter_and_pagination(actors, client):
     org = await actors.organization("enterprise")
     made = [await actors.user(Role.enterprise, org) for _ in range(5)]
-    seen, cursor = [], None
-    while True:
-        params = {"limit": 2, "organization_id": org} | ({"cursor": cursor} if cursor else {})
-        page = (await client.get(f"{API}/users", params=params, headers=actors.admin.headers)).json()
+    seen = []
+    async for page in each_page(client, f"{API}/users", actors.admin.headers, 2, organization_id=org):
         assert len(page["items"]) <= 2
         seen += [u["id"] for u in page["items"]]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            break
     assert seen == sorted((m.user_id for m in made), reverse=True)
     bad = await client.get(f"{API}/users", params={"cursor": "!!"}, headers=actors.admin.headers)
     assert bad.status_code == 422 and bad.json()["code"] == "invalid_cursor"

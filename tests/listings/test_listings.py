@@ -8,6 +8,7 @@ from sqlalchemy import update
 
 from app.listings.models import Listing, ListingStatus
 from app.security import Role
+from tests.support.pages import each_page
 
 API = "/api/v1"
 TITLE = "Design and development of a medium-power new-energy simulation test platform"
@@ -352,17 +353,11 @@ async def test_cursor_pagination(actors, client):
     for viewer, ids in ((actors.admin, [m["id"] for m in made]),
                         (None, [m["id"] for m in made if m["status"] == "approved"])):
         for limit in (1, 2, 3, len(ids), 1000):
-            seen, cursor, pages = [], None, 0
-            while True:
-                params = {"limit": limit} | ({"cursor": cursor} if cursor else {})
-                page = await client.get(f"{API}/listings", params=params, headers=headers(viewer))
-                assert page.status_code == 200
-                body = page.json()
+            seen, pages = [], 0
+            async for body in each_page(client, f"{API}/listings", headers(viewer), limit):
                 assert 0 < len(body["items"]) <= limit
                 seen += [i["id"] for i in body["items"]]
-                pages, cursor = pages + 1, body["next_cursor"]
-                if cursor is None:
-                    break
+                pages += 1
             assert seen == sorted(ids, reverse=True)
             assert pages == -(-len(ids) // limit)
     default = (await client.get(f"{API}/listings", headers=actors.admin.headers)).json()

@@ -10,7 +10,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.support.harness import HOST, TECHAUCTION, Rig, free_port, wait_for
+from tests.support.harness import TECHAUCTION, Rig
+from tests.support.ports import HOST, free_port
+from tests.support.waits import wait_for
 
 LISTEN, ESTABLISHED = "0A", "01"  # TCP states in /proc/net/tcp
 SOCKET_LINK = "socket:["  # how /proc/<pid>/fd names a socket: socket:[<inode>]

@@ -2,17 +2,15 @@
 
 from __future__ import annotations
 
-import random
 import shutil
-import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import redis
 
-HOST = "127.0.0.1"
+from tests.support.ports import HOST, free_ports_with_bus
+from tests.support.waits import wait_for
 
 
 def binaries() -> tuple[str, str] | None:
@@ -23,34 +21,6 @@ def binaries() -> tuple[str, str] | None:
         path = shutil.which(name) or (str(venv_bin / name) if (venv_bin / name).exists() else None)
         found.append(path)
     return (found[0], found[1]) if all(found) else None
-
-
-def _bindable(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        try:
-            sock.bind((HOST, port))
-        except OSError:
-            return False
-    return True
-
-
-def _free_ports(count: int) -> list[int]:
-    """Ports p that are free together with their cluster bus port p + 10000."""
-    ports: list[int] = []
-    while len(ports) < count:
-        port = random.randint(20000, 29999)
-        if port not in ports and _bindable(port) and _bindable(port + 10000):
-            ports.append(port)
-    return ports
-
-
-def _wait(predicate, timeout: float, what: str) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        time.sleep(0.05)
-    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
 def _cluster_ok(info: object) -> bool:
@@ -69,7 +39,7 @@ class LocalCluster:
             raise RuntimeError("redis-server and redis-cli are needed for the cluster tests")
         self.server, self.cli = found
         self.workdir = workdir
-        self.ports = _free_ports(masters)
+        self.ports = free_ports_with_bus(masters)
         self.processes: list[subprocess.Popen[bytes]] = []
 
     @property
@@ -111,14 +81,14 @@ class LocalCluster:
         try:
             self.processes = [self._spawn(port) for port in self.ports]
             for port in self.ports:
-                _wait(lambda p=port: self._answers(p), 10, f"redis-server on port {port}")
+                wait_for(lambda p=port: self._answers(p), 10, f"redis-server on port {port}")
             nodes = [f"{HOST}:{port}" for port in self.ports]
             subprocess.run(
                 [self.cli, "--cluster", "create", *nodes, "--cluster-replicas", "0",
                  "--cluster-yes"],
                 check=True, capture_output=True, timeout=60,
             )
-            _wait(self._state_ok, 30, "cluster_state:ok on every node")
+            wait_for(self._state_ok, 30, "cluster_state:ok on every node")
         except BaseException:
             self.stop()
             raise

@@ -6,7 +6,6 @@ from __future__ import annotations
 import contextlib
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -18,27 +17,11 @@ import redis
 
 from tests.conftest import TEST_JWT_SECRET
 from tests.support.cluster import binaries
+from tests.support.ports import HOST, free_port
+from tests.support.waits import wait_for
 
-HOST = "127.0.0.1"
 VENV_BIN = Path(sys.executable).parent
 TECHAUCTION = str(VENV_BIN / "techauction")
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind((HOST, 0))
-        return sock.getsockname()[1]
-
-
-def wait_for(predicate, timeout: float, what: str, process: subprocess.Popen | None = None) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if predicate():
-            return
-        if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{what}: the process exited with {process.returncode}")
-        time.sleep(0.05)
-    raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
 
 
 def kill_group(process: subprocess.Popen | None) -> None:

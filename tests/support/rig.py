@@ -1,4 +1,5 @@
-"""Fixtures of the fault tests: a Rig of real processes per test, always killed afterwards."""
+"""The `rig` fixture of the fault and serving tests (a plugin of tests/conftest.py): a Rig of
+real processes per test, always killed afterwards."""
 
 from collections.abc import AsyncIterator
 from pathlib import Path

@@ -1,7 +1,6 @@
 """Auctions run to their close through HTTP, and settlement reading helpers."""
 
 import asyncio
-import hashlib
 from dataclasses import dataclass
 
 from sqlalchemy import select
@@ -78,27 +77,6 @@ async def settlement_of(actors: Actors, auction_id: int) -> dict:
     )
     assert response.status_code == 200, response.text
     return response.json()
-
-
-async def all_bids(client, auction_id: int, headers=None) -> list[dict]:
-    """Every bid of the auction through GET /auctions/{id}/bids, all pages."""
-    items, cursor = [], None
-    while True:
-        params = {"limit": 1000} | ({"cursor": cursor} if cursor else {})
-        page = (await client.get(f"{API}/auctions/{auction_id}/bids", params=params,
-                                 headers=headers or {})).json()
-        items += page["items"]
-        if not (cursor := page["next_cursor"]):
-            return items
-
-
-def recompute_digest(bids: list[dict]) -> str:
-    """The digest as an auditor recomputes it from the API (written out, not imported)."""
-    lines = "".join(
-        f"{b['sequence']}|{b['round_index']}|{b['paddle']}|{b['amount']}|{b['placed_at']}\n"
-        for b in sorted(bids, key=lambda b: b["sequence"])
-    )
-    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 async def deposits(app, auction_id: int) -> dict[int, str | None]:

@@ -1,9 +1,10 @@
-"""Fixtures for the bidding engine: real Redis (single and cluster), a unique prefix per test."""
+"""Fixtures for the bidding engine: real Redis (single, and the cluster of tests/auctions/conftest.py),
+a unique prefix per test."""
 
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
 import redis.asyncio as aioredis
@@ -11,19 +12,6 @@ from redis.asyncio.cluster import RedisCluster
 
 from app.auctions.engine import Engine
 from app.redis import AsyncRedis
-from tests.support.cluster import LocalCluster, binaries
-
-
-@pytest.fixture(scope="session")
-def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A 3-master Redis Cluster started for this session; yields its seed URL."""
-    if binaries() is None:
-        pytest.skip("redis-server/redis-cli not installed: no cluster tests")
-    local = LocalCluster(tmp_path_factory.mktemp("redis-cluster"))
-    try:
-        yield local.start()
-    finally:
-        local.stop()
 
 
 @pytest.fixture(scope="session")

@@ -25,9 +25,7 @@ from app.auctions.domain.rules import (
 )
 from app.auctions.engine import BidAccepted, BidRejected, BidResult, Engine
 from tests.auctions.domain.cases import QUALIFIED
-
-from .test_lua_engine import AID, assert_agrees
-from .test_lua_kinds import leaked, wait_until
+from tests.auctions.engine.helpers import AID, assert_agrees, leaked, wait_until
 
 N = 100
 

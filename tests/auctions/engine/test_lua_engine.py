@@ -17,9 +17,7 @@ from redis.crc import key_slot
 
 from app.auctions.domain.rules import (
     Accepted,
-    Decision,
     Outcome,
-    Rejected,
     RoundSpec,
     RoundState,
     UnsupportedRoundKind,
@@ -37,17 +35,10 @@ from tests.auctions.domain.cases import (
     spec_for,
 )
 from tests.auctions.domain.cases_kinds import ALL_CASES, ALL_OUTCOME_CASES, expected_placed, outcome_spec
+from tests.auctions.engine.helpers import AID, assert_agrees, decided_at, qualify_all
 
 # A dutch bid closes its round on the spot: those outcomes are checked live (test_lua_kinds).
 LUA_OUTCOME_CASES = [c for c in ALL_OUTCOME_CASES if not (c.kind == "dutch" and c.prior)]
-
-AID = "a1"
-
-
-async def qualify_all(engine: Engine, auction_id: str = AID) -> None:
-    for bidder, paddle in QUALIFIED.items():
-        await engine.qualify(auction_id, bidder, paddle)
-
 
 async def open_restored(engine: Engine, spec: RoundSpec, state: RoundState) -> None:
     """Open the round with a given state already reached (as a rebuild from SQL would)."""
@@ -73,31 +64,6 @@ async def install(engine: Engine, spec: RoundSpec, state: RoundState) -> None:
     })
     for b in state.bids:
         await engine.redis.hset(k.bids, b.bidder, f"{b.amount}:{b.seq}")
-
-
-def decided_at(reply: BidResult) -> int:
-    return reply.placed_at_ms if isinstance(reply, BidAccepted) else reply.decided_at_ms
-
-
-def assert_agrees(
-    reply: BidResult, decision: Decision, before: RoundState, bidder: str, kind: str = "english"
-) -> None:
-    """The script's reply says exactly what the rules decided."""
-    if isinstance(decision, Rejected):
-        assert isinstance(reply, BidRejected), reply
-        seq = 0 if kind.startswith("sealed") else before.seq  # sealed: nothing to count
-        assert (reply.code, reply.seq, reply.ends_at_ms) == (decision.code, seq, before.ends_at_ms)
-        return
-    assert isinstance(reply, BidAccepted), (reply, decision)
-    assert (reply.seq, reply.amount, reply.ends_at_ms, reply.extended, reply.paddle) == (
-        decision.seq, decision.amount, decision.ends_at_ms, decision.extended, QUALIFIED[bidder])
-    assert (reply.kind, reply.outbid, reply.closed) == (kind, decision.outbid, decision.state.closed)
-    assert reply.proxy_max == decision.state.proxy_max
-    assert [(p.bidder, p.paddle, p.seq, p.amount, p.ends_at_ms, p.extended, p.by_proxy)
-            for p in reply.placed] == [
-        (p.bidder, QUALIFIED[p.bidder], p.seq, p.amount, p.ends_at_ms, p.extended, p.by_proxy)
-        for p in decision.placed]
-    assert reply.event_id == next(p.event_id for p in reply.placed if p.seq == reply.seq)
 
 
 @pytest.mark.parametrize("case", ALL_CASES, ids=str)

@@ -3,8 +3,6 @@ not reach: secrecy, idempotency, closing, restricted rounds, restores (single an
 
 from __future__ import annotations
 
-import asyncio
-
 import pytest
 
 from app.auctions.domain.rules import (
@@ -17,8 +15,7 @@ from app.auctions.domain.rules import (
 )
 from app.auctions.engine import BidAccepted, BidRejected, Engine
 from tests.auctions.domain.cases import QUALIFIED
-
-from .test_lua_engine import AID, qualify_all
+from tests.auctions.engine.helpers import AID, leaked, qualify_all, wait_until
 
 
 async def open_kind(engine: Engine, kind: str, *, ends_in: int = 60_000, index: int = 1,
@@ -33,20 +30,6 @@ async def open_kind(engine: Engine, kind: str, *, ends_in: int = 60_000, index: 
     await qualify_all(engine)
     assert (await engine.open_round(AID, spec, index, final=final)).initialised
     return spec
-
-
-async def wait_until(engine: Engine, at_ms: int) -> None:
-    """Sleep until the Redis clock reaches at_ms."""
-    for _ in range(1_000):
-        now = await engine.server_time_ms()
-        if now >= at_ms:
-            return
-        await asyncio.sleep((at_ms - now) / 1000 + 0.005)
-    raise TimeoutError(at_ms)
-
-
-def leaked(fields: dict[str, str], *secrets: int) -> bool:
-    return any(str(s) in value for value in fields.values() for s in secrets)
 
 
 # --- sealed --------------------------------------------------------------------------------
