@@ -15,8 +15,11 @@ from app.redis import EmbeddedRedis
 from app.settings import Environment, Settings
 from tests.support import databases
 from tests.support.actors import Actors
+from tests.support.asgi import asgi_client
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
+
+pytest_plugins = ["tests.support.rig"]  # the `rig` of real processes: faults and serving tests
 
 
 @pytest.fixture(scope="session")
@@ -88,8 +91,7 @@ async def _delete_keys(redis_url: str, prefix: str) -> None:
 @pytest.fixture
 async def client(app) -> AsyncIterator[httpx.AsyncClient]:
     """HTTP through the real ASGI app."""
-    transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+    async with asgi_client(app) as http:
         yield http
 
 

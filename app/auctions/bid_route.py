@@ -7,7 +7,7 @@ else of FastAPI's route: matching, the OpenAPI document made from the endpoint's
 the error handlers. Only the handler differs: it reads what the signature declares, with the
 very same parsers and types (OAuth2PasswordBearer, the role check, IdPath, the
 Idempotency-Key header type, BidCreate), and calls the endpoint with them. The answers to bad
-input are FastAPI's (tests/api/test_bid_requests.py), except that a request is authenticated
+input are FastAPI's (tests/auctions/test_bid_requests.py), except that a request is authenticated
 before its body is read: a caller without a valid token gets 401 whatever he sent.
 """
 

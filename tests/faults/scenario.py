@@ -4,23 +4,22 @@ then the worker's close and every durability check of PRODUCT.md's Guarantees.""
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import itertools
 import time
-from collections import Counter
 from collections.abc import Awaitable, Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import timedelta
 from decimal import Decimal
 
 import httpx
 
 from app.security import Role
-from tests.faults.harness import Api, Rig
 from tests.support.actors import Actor, Actors, sign_in
 from tests.support.auctions import API, approved_listing
+from tests.support.bursts import REFUSALS, Burst
+from tests.support.digests import trail_sha256
+from tests.support.harness import Api, Rig
 from tests.support.live import (
-    all_pages,
     assert_english_trail,
     auction_body,
     enterprises,
@@ -29,25 +28,10 @@ from tests.support.live import (
     ms,
     qualify_all,
 )
+from tests.support.pages import all_pages, bid_trail
 
 LIMITS = httpx.Limits(max_connections=64, max_keepalive_connections=64)
 TIMEOUT = httpx.Timeout(10.0)
-REFUSALS = {"bid_too_low", "already_leading", "auction_closed"}
-
-
-@dataclass
-class Burst:
-    """Every answer the bidders got."""
-
-    created: list[tuple[int, str | None, dict]] = field(default_factory=list)  # (org, key, body)
-    refused: Counter = field(default_factory=Counter)
-    errors: Counter = field(default_factory=Counter)  # 5xx and transport errors
-    unexpected: list[str] = field(default_factory=list)
-    best: Decimal = Decimal(0)
-    attempts: int = 0
-    closed_seen: asyncio.Event = field(default_factory=asyncio.Event)
-    fault_done_at: float | None = None
-    created_after_fault: int = 0
 
 
 @dataclass
@@ -95,11 +79,7 @@ async def _bidder(
                 await asyncio.sleep(0.1 * (retry + 1))
                 continue
             if response.status_code == 201:
-                body = response.json()
-                burst.created.append((bidder.organization_id, key, body))
-                burst.best = max(burst.best, Decimal(body["amount"]))
-                if burst.fault_done_at is not None:
-                    burst.created_after_fault += 1
+                burst.note_created(bidder.organization_id, key, response.json())
             elif response.status_code == 409 and response.json().get("code") in REFUSALS:
                 code = response.json()["code"]
                 burst.refused[code] += 1
@@ -206,9 +186,8 @@ async def run(
         assert result is not None, "the worker did not close the auction within 30 s"
         timings["close"] = time.monotonic() - closing
 
-        trail = sorted(await all_pages(client, f"{API}/auctions/{auction_id}/bids", admin.headers, 500),
-                       key=lambda b: b["sequence"])
-        settlements = await pages(client, f"{API}/settlements", admin.headers, auction=auction_id)
+        trail = await bid_trail(client, auction_id, admin.headers, 500)
+        settlements = await all_pages(client, f"{API}/settlements", admin.headers, auction=auction_id)
         verify = await client.get(f"{API}/audit/verify", headers=admin.headers)
         outcome = Outcome(auction_id, trail, settlements[0] if settlements else {}, burst, timings)
         check(outcome, settlements=settlements, result=result, verify=verify, paddles=paddles,
@@ -229,28 +208,6 @@ class ApiClients:
     async def __aexit__(self, *exc: object) -> None:
         for client in self.clients:
             await client.aclose()
-
-
-async def pages(client: httpx.AsyncClient, path: str, headers: dict, **filters: object) -> list[dict]:
-    """Every item of a filtered collection (httpx's params= would drop a query in the path)."""
-    items: list[dict] = []
-    cursor = None
-    for _ in range(1000):
-        params = {**filters, "limit": 1000} | ({"cursor": cursor} if cursor else {})
-        response = await client.get(path, params=params, headers=headers)
-        assert response.status_code == 200, response.text
-        items += response.json()["items"]
-        if (cursor := response.json()["next_cursor"]) is None:
-            return items
-    raise AssertionError("pagination does not end")
-
-
-def trail_sha256(trail: list[dict]) -> str:
-    """The digest as app/settlements/rules.TrailDigest documents it, from the API's trail."""
-    lines = "".join(
-        f"{b['sequence']}|{b['round_index']}|{b['paddle']}|{b['amount']}|{b['placed_at']}\n" for b in trail
-    )
-    return hashlib.sha256(lines.encode()).hexdigest()
 
 
 def check(

@@ -3,7 +3,7 @@
 import asyncio
 
 from tests.faults import scenario
-from tests.faults.harness import Rig
+from tests.support.harness import Rig
 
 
 async def _replace_worker(rig: Rig, burst: scenario.Burst) -> None:

@@ -22,11 +22,12 @@ from sqlalchemy import text
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.security import Role
-from tests.faults.harness import HOST, Rig
-from tests.faults.scenario import pages, trail_sha256
 from tests.support.actors import Actor, Actors, sign_in
 from tests.support.auctions import API, approved_listing
-from tests.support.live import all_pages, auction_body, enterprises, later, money, qualify_all
+from tests.support.digests import trail_sha256
+from tests.support.harness import HOST, Rig
+from tests.support.live import auction_body, enterprises, later, money, qualify_all
+from tests.support.pages import all_pages
 
 
 class Precondition(RuntimeError):
@@ -129,7 +130,7 @@ async def test_rebuild_while_a_journal_write_is_in_flight(rig: Rig) -> None:
             if (await client.get(f"{API}/auctions/{auction_id}/result")).status_code == 200:
                 break
             await asyncio.sleep(0.3)
-        settlements = await pages(client, f"{API}/settlements", actors.admin.headers, auction=auction_id)
+        settlements = await all_pages(client, f"{API}/settlements", actors.admin.headers, auction=auction_id)
 
     print(f"201s {answered}\ntrail {sorted(trail.values(), key=lambda t: t['sequence'])}\n{settlements}")
     sequences = [answer["sequence"] for answer in answered]

@@ -6,8 +6,8 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.security import Role
-from tests.settlements.helpers import close, run_auction, settled, verify_ok
 from tests.support.auctions import API
+from tests.support.settlements import close, run_auction, settled, verify_ok
 
 
 @pytest.fixture

@@ -4,7 +4,8 @@ runner-up's second chance, unsold lots, invalid transitions, and the ledger of a
 import json
 from datetime import date, datetime, timedelta
 
-from tests.settlements.helpers import (
+from tests.support.auctions import API
+from tests.support.settlements import (
     close,
     deposits,
     ledger_actions,
@@ -13,7 +14,6 @@ from tests.settlements.helpers import (
     settlement_of,
     verify_ok,
 )
-from tests.support.auctions import API
 
 ALICE_BOB_ALICE = [("alice", "2000000.00"), ("bob", "2010000.00"), ("alice", "2020000.00")]
 

@@ -13,17 +13,17 @@ from app.schemas import ms_to_datetime
 from app.security import Role
 from app.settlements import rules
 from app.settlements import trail as settlement_trail
-from tests.settlements.helpers import (
-    all_bids,
+from tests.support.auctions import API, create_auction
+from tests.support.digests import trail_sha256
+from tests.support.pages import all_bids
+from tests.support.settlements import (
     close,
     ledger_actions,
-    recompute_digest,
     run_auction,
     settlement_of,
     verify_ok,
     wait_until_due,
 )
-from tests.support.auctions import API, create_auction
 
 
 async def test_digest_matches_the_trail_an_auditor_reads(app, actors, client):
@@ -33,7 +33,7 @@ async def test_digest_matches_the_trail_an_auditor_reads(app, actors, client):
     s = await settlement_of(actors, sale.auction_id)
     public = await all_bids(client, sale.auction_id)  # anonymous: paddles only
     assert [b["sequence"] for b in public] == list(range(12, 0, -1))
-    assert s["bid_count"] == 12 and s["bid_trail_sha256"] == recompute_digest(public)
+    assert s["bid_count"] == 12 and s["bid_trail_sha256"] == trail_sha256(public)
     assert s["hammer_price"] == "2110000.00"
     # The ledger's settlement.created entry carries the same digest.
     created = await ledger_actions(client, actors.admin.headers, action="settlement.created")
@@ -65,7 +65,7 @@ async def test_a_bid_only_in_redis_is_in_the_trail_and_the_digest(app, actors, c
     assert recovered["amount"] == "2010000.00" and recovered["paddle"] == lost.paddle
     assert recovered["placed_at"] == ms_to_datetime(lost.placed_at_ms).isoformat(
         timespec="milliseconds").replace("+00:00", "Z")
-    assert s["bid_count"] == 2 and s["bid_trail_sha256"] == recompute_digest(trail)
+    assert s["bid_count"] == 2 and s["bid_trail_sha256"] == trail_sha256(trail)
     assert s["buyer_organization_id"] == bob.organization_id and s["hammer_price"] == "2010000.00"
     entry = (await ledger_actions(client, actors.admin.headers, action="bids.recovered"))[0]
     assert entry["entity_id"] == sale.auction_id
@@ -91,7 +91,7 @@ async def test_gaps_anywhere_are_recovered_across_stream_batches(app, actors, cl
     s = await settlement_of(actors, sale.auction_id)
     trail = await all_bids(client, sale.auction_id)
     assert sorted(b["sequence"] for b in trail) == list(range(1, 11))
-    assert s["bid_count"] == 10 and s["bid_trail_sha256"] == recompute_digest(trail)
+    assert s["bid_count"] == 10 and s["bid_trail_sha256"] == trail_sha256(trail)
     entry = (await ledger_actions(client, actors.admin.headers, action="bids.recovered"))[0]
     assert json.loads(entry["payload"])["sequences"] == [lost[0].seq, lost[1].seq] == [2, 8]
 
@@ -113,7 +113,7 @@ async def test_a_late_journal_write_of_a_recovered_bid_changes_nothing(app, acto
     assert ids == {(sale.auction_id, lost.seq): (before[0]["id"], lost.event_id)}
     assert await all_bids(client, sale.auction_id, headers=actors.admin.headers) == before
     s = await settlement_of(actors, sale.auction_id)
-    assert s["bid_trail_sha256"] == recompute_digest(before)
+    assert s["bid_trail_sha256"] == trail_sha256(before)
 
 
 async def test_redis_that_lost_the_auction_settles_from_sql(app, actors, client):
@@ -127,7 +127,7 @@ async def test_redis_that_lost_the_auction_settles_from_sql(app, actors, client)
     s = await settlement_of(actors, sale.auction_id)
     assert s["bid_count"] == 2 and s["hammer_price"] == "2010000.00"
     assert s["buyer_organization_id"] == sale.bidders["bob"].organization_id
-    assert s["bid_trail_sha256"] == recompute_digest(await all_bids(client, sale.auction_id))
+    assert s["bid_trail_sha256"] == trail_sha256(await all_bids(client, sale.auction_id))
     assert await ledger_actions(client, actors.admin.headers, action="bids.recovered") == []
     await verify_ok(client, actors.admin.headers)
 

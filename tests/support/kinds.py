@@ -109,3 +109,10 @@ async def settlement(client: httpx.AsyncClient, admin: Actor, settlement_id: int
     response = await client.get(f"{API}/settlements/{settlement_id}", headers=admin.headers)
     assert response.status_code == 200, response.text
     return response.json()
+
+
+async def forget_auction(app, auction_id: int) -> None:
+    """Redis loses the auction, idempotency keys included (a restart without persistence)."""
+    keys = app.state.engine.keys(auction_id)
+    await app.state.engine.redis.delete(keys.state, keys.bidders, keys.idem, keys.bids,
+                                        keys.advanced)

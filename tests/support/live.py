@@ -1,33 +1,25 @@
 """Helpers for the live auction tests: many bidders set up over HTTP, the bid trail and its
-invariants, a soft-close bidding burst, and SSE over a real uvicorn server."""
+invariants, a soft-close bidding burst (a live server and its SSE: tests/support/server.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import itertools
 import json
-import socket
-import threading
 import time
-from collections.abc import AsyncIterator, Awaitable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Awaitable, Iterable
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
 import httpx
-import uvicorn
 
 from app.closing.closer import close_due
-from app.main import create_app
 from app.security import Role
-from app.serving.uvicorn_adapter import CoalescingProtocol
-from app.settings import Settings
 from tests.support.actors import Actor, Actors
 from tests.support.auctions import API, approved_listing, iso
-
-TIMEOUT = httpx.Timeout(30.0)
+from tests.support.bursts import Burst
+from tests.support.pages import bid_trail
 
 
 # ---------------------------------------------------------------------------- time and money
@@ -125,51 +117,6 @@ async def listings(actors: Actors, count: int, **overrides) -> list[int]:
     )
 
 
-# ---------------------------------------------------------------------------- reading
-async def all_pages(
-    client: httpx.AsyncClient, path: str, headers: dict | None = None, limit: int = 1000
-) -> list[dict]:
-    """Every item of a paginated collection, following next_cursor to the end."""
-    items: list[dict] = []
-    cursor = None
-    for _ in range(10_000):
-        params: dict[str, Any] = {"limit": limit}
-        if cursor:
-            params["cursor"] = cursor
-        response = await client.get(path, params=params, headers=headers or {})
-        assert response.status_code == 200, response.text
-        page = response.json()
-        items += page["items"]
-        cursor = page["next_cursor"]
-        if cursor is None:
-            return items
-    raise AssertionError("pagination does not end")
-
-
-async def bid_trail(client: httpx.AsyncClient, auction_id: int, headers: dict, limit=1000) -> list[dict]:
-    """The auction's accepted bids from SQL, in sequence order."""
-    items = await all_pages(client, f"{API}/auctions/{auction_id}/bids", headers, limit)
-    return sorted(items, key=lambda b: b["sequence"])
-
-
-# ---------------------------------------------------------------------------- bidding bursts
-@dataclass
-class Burst:
-    """What a bidding burst saw: every answer, by bidder."""
-
-    created: list[tuple[int, dict]] = field(default_factory=list)  # (org id, 201 body)
-    refused: dict[str, int] = field(default_factory=dict)  # code -> count
-    replays: int = 0
-    reuse_refused: int = 0
-    best: Decimal = Decimal(0)
-
-    def note_refusal(self, response: httpx.Response) -> None:
-        assert response.status_code == 409, response.text
-        code = response.json()["code"]
-        assert code in {"bid_too_low", "already_leading", "auction_closed"}, response.text
-        self.refused[code] = self.refused.get(code, 0) + 1
-
-
 async def bidder_loop(
     client: httpx.AsyncClient, auction_id: int, bidder: Actor, burst: Burst, *,
     increment: Decimal, start: Decimal, attempts: int, index: int, pause: float = 0.02,
@@ -189,9 +136,7 @@ async def bidder_loop(
             headers["Idempotency-Key"] = f"b{bidder.user_id}-{attempt}"
         response = await client.post(url, json=body, headers=headers)
         if response.status_code == 201:
-            bid = response.json()
-            burst.created.append((bidder.organization_id, bid))
-            burst.best = max(burst.best, Decimal(bid["amount"]))
+            burst.note_created(bidder.organization_id, headers.get("Idempotency-Key"), response.json())
         else:
             burst.note_refusal(response)
         if keyed:
@@ -205,7 +150,7 @@ async def bidder_loop(
                 assert other.json()["code"] == "idempotency_key_reused"
                 burst.reuse_refused += 1
             if response.status_code == 201:
-                burst.created.append((bidder.organization_id, again.json()))
+                burst.created.append((bidder.organization_id, headers["Idempotency-Key"], again.json()))
         if response.status_code == 409 and response.json()["code"] == "auction_closed":
             return
         if response.status_code == 409 and (index + attempt) % 4 == 1:  # catch up with the room
@@ -239,7 +184,7 @@ def check_trail(
     # Every 201 is in the trail; distinct answers never share a sequence.
     by_seq = {b["sequence"]: b for b in trail}
     answers: dict[int, dict] = {}
-    for org, body in burst.created:
+    for org, _, body in burst.created:
         stored = by_seq[body["sequence"]]
         assert (stored["id"], stored["amount"], stored["paddle"]) == (
             body["id"], body["amount"], body["paddle"]
@@ -358,104 +303,3 @@ def now() -> datetime:
 
 def later(seconds: float) -> datetime:
     return now() + timedelta(seconds=seconds)
-
-
-# ---------------------------------------------------------------------------- a live server
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-class LiveServer:
-    """The app under uvicorn on a free loopback port, in a background thread (bounded waits)."""
-
-    def __init__(self, settings: Settings) -> None:
-        self.port = _free_port()
-        config = uvicorn.Config(
-            create_app(settings), host="127.0.0.1", port=self.port, log_level="warning",
-            lifespan="on", timeout_graceful_shutdown=2, loop="asyncio", http=CoalescingProtocol,
-        )
-        self.server = uvicorn.Server(config)
-        self.thread = threading.Thread(target=self.server.run, name="live-uvicorn", daemon=True)
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.port}"
-
-    async def __aenter__(self) -> LiveServer:
-        self.thread.start()
-        deadline = time.monotonic() + 20
-        while not self.server.started:
-            assert self.thread.is_alive(), "uvicorn exited during start-up"
-            assert time.monotonic() < deadline, "uvicorn did not start within 20s"
-            await asyncio.sleep(0.02)
-        return self
-
-    async def __aexit__(self, *exc: object) -> None:
-        self.server.should_exit = True
-        await asyncio.to_thread(self.thread.join, 10)
-        if self.thread.is_alive():  # connections that will not finish: stop without them
-            self.server.force_exit = True
-            await asyncio.to_thread(self.thread.join, 5)
-        assert not self.thread.is_alive(), "uvicorn did not stop within 15s"
-
-
-@dataclass(frozen=True)
-class SseEvent:
-    id: str | None
-    event: str
-    data: dict
-
-
-async def sse_events(response: httpx.Response) -> AsyncIterator[SseEvent]:
-    """Parse a text/event-stream response into events (comments and pings skipped)."""
-    fields: dict[str, list[str]] = {}
-    async for line in response.aiter_lines():
-        if line == "":
-            if "data" in fields or "event" in fields:
-                data = "\n".join(fields.get("data", []))
-                yield SseEvent(
-                    fields.get("id", [None])[-1], fields.get("event", ["message"])[-1],
-                    json.loads(data) if data else {},
-                )
-            fields = {}
-            continue
-        if line.startswith(":"):
-            continue
-        name, _, value = line.partition(":")
-        fields.setdefault(name, []).append(value[1:] if value.startswith(" ") else value)
-
-
-@contextlib.asynccontextmanager
-async def event_source(
-    base_url: str, auction_id: int, *, last_event_id: str | None = None,
-    headers: dict | None = None,
-) -> AsyncIterator[tuple[httpx.Response, AsyncIterator[SseEvent]]]:
-    """An open SSE connection to the auction's events on a live server."""
-    extra = dict(headers or {})
-    if last_event_id is not None:
-        extra["Last-Event-ID"] = last_event_id
-    async with (
-        httpx.AsyncClient(base_url=base_url, timeout=TIMEOUT) as http,
-        http.stream("GET", f"{API}/auctions/{auction_id}/events", headers=extra) as response,
-    ):
-        yield response, sse_events(response)
-
-
-async def next_events(stream: AsyncIterator[SseEvent], count: int, within: float) -> list[SseEvent]:
-    """The next `count` events, or fail after `within` seconds."""
-    got: list[SseEvent] = []
-    async with asyncio.timeout(within):
-        while len(got) < count:
-            got.append(await anext(stream))
-    return got
-
-
-async def drain(stream: AsyncIterator[SseEvent], within: float) -> list[SseEvent]:
-    """Every remaining event until the server ends the stream, or fail after `within` s."""
-    got: list[SseEvent] = []
-    async with asyncio.timeout(within):
-        async for event in stream:
-            got.append(event)
-    return got

@@ -12,7 +12,8 @@ from playwright.async_api import expect
 from app.security import Role
 from tests.support.actors import PASSWORD, Actor
 from tests.support.auctions import API, approved_listing, create_auction
-from tests.support.live import LiveServer, ms, register_and_qualify, server_now
+from tests.support.live import ms, register_and_qualify, server_now
+from tests.support.server import LiveServer
 from tests.web.browser import Hosts, chromium
 
 ROOT = Path(__file__).resolve().parents[2]

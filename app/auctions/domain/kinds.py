@@ -1,7 +1,7 @@
 """The round kinds: how each decides a bid and works out its outcome (pure; see rules.py).
 
 The Lua scripts (lua/english.lua, lua/kinds.lua, lua/lib.lua) implement the same decisions
-and are tested against these on the same table of cases (tests/engine/cases.py).
+and are tested against these on the same table of cases (tests/auctions/domain/cases.py).
 """
 
 from __future__ import annotations

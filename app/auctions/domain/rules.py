@@ -2,7 +2,7 @@
 
 Money is integer minor units (cents); time is integer epoch milliseconds passed in as
 ``now_ms``. The Lua scripts in ``lua/`` implement the same decisions and are tested on the
-same table of cases (tests/engine/cases.py). The model lives in ``rules_core``, the kinds in
+same table of cases (tests/auctions/domain/cases.py). The model lives in ``rules_core``, the kinds in
 ``rules_kinds``; this module is the public face and dispatches on ``spec.kind``:
 
 - english: ascending, by the increment, soft close; proxy bidding (a secret max_amount the
