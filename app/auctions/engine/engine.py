@@ -91,21 +91,27 @@ def _with_kinds(script: str) -> str:
     return "\n".join([_load("lib.lua"), f"local FLAGS = {{ {flags} }}", _load("kinds.lua", *kinds, script)])
 
 
-def round_json(
-    spec: RoundSpec, round_index: int, *, final: bool, restore: RoundState | None,
-    leader_paddle: str | None, advanced: list[str] | None,
-) -> str:
-    """The one argument of open_round.lua: the round's state hash fields and what it restores."""
-    state = restore or RoundState.initial(spec)
-    fields = {
+def _spec_fields(spec: RoundSpec, final: bool) -> dict[str, str]:
+    """The state hash fields of a round's spec (read back by replies.spec_from)."""
+    return {
         "kind": spec.kind, "starts_at_ms": str(spec.starts_at_ms),
         "spec_ends_at_ms": str(spec.ends_at_ms), "starting_price": str(spec.starting_price),
         "increment": str(spec.increment), "window_ms": str(spec.window_ms),
         "extension_ms": str(spec.extension_ms), "hard_close_ms": _arg(spec.hard_close_ms),
         "reserve": _arg(spec.reserve), "final": "1" if final else "0",
         "step": _arg(spec.step), "interval_ms": _arg(spec.interval_ms), "floor": _arg(spec.floor),
-        "advance": _arg(spec.advance), "closed": "0",
-        "current_price": _arg(state.current_price), "leader": state.leader or "",
+        "advance": _arg(spec.advance),
+    }
+
+
+def round_json(
+    spec: RoundSpec, round_index: int, *, final: bool, restore: RoundState | None,
+    leader_paddle: str | None, advanced: list[str] | None,
+) -> str:
+    """The one argument of open_round.lua: the round's state hash fields and what it restores."""
+    state = restore or RoundState.initial(spec)
+    fields = _spec_fields(spec, final) | {
+        "closed": "0", "current_price": _arg(state.current_price), "leader": state.leader or "",
         "leader_paddle": (leader_paddle or "") if restore is not None else "",
         "bid_count": str(state.bid_count), "ends_at_ms": str(state.ends_at_ms),
         "proxy_max": _arg(state.proxy_max),
