@@ -7,7 +7,7 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from app.auctions.domain.rules import SEALED_KINDS
+from app.auctions.domain.rules import KINDS, SEALED_KINDS
 from app.auctions.engine import BidAccepted, BidResult, Engine, PlacedBid
 from app.auctions.models import Auction, AuctionRound, Bid
 from app.auctions.schemas import BidOut
@@ -114,7 +114,7 @@ async def _replay_from_trail(
         return None
     if max_amount is not None:
         matches = bid.amount <= max_amount and (amount is None or bid.amount >= amount)
-    elif kind == "dutch":
+    elif kind in KINDS and KINDS[kind].amount_is_cap:
         matches = amount is None or bid.amount <= amount
     else:
         matches = bid.amount == amount

@@ -2,7 +2,7 @@
 
 import re
 from decimal import Decimal
-from typing import Annotated, Literal
+from typing import Annotated
 
 from pydantic import (
     BeforeValidator,
@@ -13,6 +13,7 @@ from pydantic import (
     model_validator,
 )
 
+from app.auctions.domain.registry import RoundKind
 from app.auctions.models import AuctionOutcome, AuctionStatus, RegistrationStatus
 from app.schemas import DbId, Money, RequestModel, ResponseModel, Timestamp, TimestampIn
 
@@ -37,7 +38,6 @@ Rate = Annotated[
     PlainSerializer(lambda d: f"{d:.4f}", return_type=str),
     WithJsonSchema({"type": "string", "pattern": RATE_PATTERN, "examples": ["0.0500"]}),
 ]
-RoundKind = Literal["english", "dutch", "sealed_first_price", "sealed_second_price"]
 
 
 class RoundIn(RequestModel):

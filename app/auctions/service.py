@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auctions.domain import rules
+from app.auctions.domain.registry import foreign_params, listed
 from app.auctions.engine import Engine, Snapshot
 from app.auctions.models import Auction, AuctionRound, AuctionStatus
 from app.auctions.schemas import (
@@ -86,36 +87,42 @@ def _bad(message: str, code: str) -> Unprocessable:
     return Unprocessable(message, code=code)
 
 
+# How the API names a kind's parameters when it asks for them, and when it refuses them.
+_NEEDED = {"interval_ms": "interval_seconds (or interval_ms)"}
+_REFUSED = {"interval_ms": "interval"}
+
+
 def _check_rounds(data: AuctionCreate, listing: Listing, *, now_ms: int) -> None:
     """Refuse round settings the engine cannot run (422 with a stable code)."""
     last = len(data.rounds) - 1
     for i, r in enumerate(data.rounds):
-        if r.kind not in rules.ENGINE_KINDS:
-            raise _bad(f"Round kind {r.kind} is not available.", "unsupported_round_kind")
-        dutch = (r.step, r.interval_seconds or r.interval_ms, r.floor)
-        if r.kind == "dutch":
-            if any(v is None for v in dutch):
-                raise _bad("A dutch round needs step, interval_seconds (or interval_ms) and "
-                           "floor.", "dutch_params_required")
-            if i != last:
-                raise _bad("A dutch round sells to its first bidder: it must be the last round.",
-                           "dutch_not_final")
-            if r.floor > listing.starting_price:
-                raise _bad("The dutch floor must not be above the starting price.",
-                           "floor_above_starting_price")
-            if listing.reserve_price is not None and r.floor < listing.reserve_price:
-                raise _bad("The dutch floor must not be below the reserve price.",
-                           "floor_below_reserve")
-        elif any(v is not None for v in dutch):
-            raise _bad("step, interval and floor are for dutch rounds only.",
-                       "dutch_params_not_allowed")
-        if i == last and r.advance is not None:
-            raise _bad("The last round has no next round to advance to.", "advance_on_final_round")
-        if i != last and r.advance is None:
-            raise _bad("Every round but the last must say how many bidders advance (advance).",
-                       "advance_required")
+        _check_round(r, listing, final=i == last)
     if datetime_to_ms(data.rounds[-1].ends_at) <= now_ms:
         raise Unprocessable("The last round must end in the future.", code="round_in_past")
+
+
+def _check_round(r: RoundIn, listing: Listing, *, final: bool) -> None:
+    """One round's settings as its kind takes them, and its place among the rounds."""
+    kind, params = rules.kind_of(r.kind), _params(r)
+    if any(params.get(p) is None for p in kind.params):
+        needed = listed(_NEEDED.get(p, p) for p in kind.params)
+        raise _bad(f"A {kind.name} round needs {needed}.", f"{kind.name}_params_required")
+    if kind.must_be_final and not final:
+        raise _bad(f"A {kind.name} round {kind.must_be_final}: it must be the last round.",
+                   f"{kind.name}_not_final")
+    reserve = None if listing.reserve_price is None else to_minor(listing.reserve_price)
+    refusal = kind.refuse_params(params, to_minor(listing.starting_price), reserve)
+    if refusal is not None:
+        raise _bad(refusal.message, refusal.code)
+    owner = foreign_params(kind, params)
+    if owner is not None:
+        refused = listed(_REFUSED.get(p, p) for p in owner.params)
+        raise _bad(f"{refused} are for {owner.name} rounds only.", f"{owner.name}_params_not_allowed")
+    if final and r.advance is not None:
+        raise _bad("The last round has no next round to advance to.", "advance_on_final_round")
+    if not final and r.advance is None:
+        raise _bad("Every round but the last must say how many bidders advance (advance).",
+                   "advance_required")
 
 
 async def get_auction(session: AsyncSession, *, auction_id: int) -> Auction:

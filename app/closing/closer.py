@@ -7,6 +7,7 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auctions.domain.registry import kind_of
 from app.auctions.engine import CloseResult, Engine
 from app.auctions.models import Auction, AuctionOutcome, AuctionRound, AuctionStatus, Registration
 from app.auctions.trail.rebuild import auction_rounds, load_round, round_spec
@@ -81,7 +82,7 @@ async def _next_round(
     )
     if recorded.rowcount == 1:
         params = dict(following.params or {}) | {"advanced": list(result.advance.bidders)}
-        if following.kind == "english" and result.advance.best is not None:
+        if kind_of(following.kind).starts_at_best_bid and result.advance.best is not None:
             params["starting_price"] = result.advance.best
         following.params = params
         await ledger.append(

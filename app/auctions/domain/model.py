@@ -2,7 +2,7 @@
 
 Money is integer minor units (cents); time is integer epoch milliseconds passed in as
 ``now_ms``. Import from ``app.auctions.domain.rules``, which re-exports all of this and dispatches
-on the round kind; the kinds themselves live in ``rules_kinds``.
+on the round kind; the kinds themselves live in ``kinds/``, listed by ``registry``.
 """
 
 from __future__ import annotations
@@ -11,7 +11,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Final, Literal, get_args
 
-RoundKind = Literal["english", "dutch", "sealed_first_price", "sealed_second_price"]
 Status = Literal["scheduled", "open", "closed"]
 RejectCode = Literal[
     "idempotency_key_reused",
@@ -22,27 +21,11 @@ RejectCode = Literal[
     "bid_too_low",
 ]
 
-KNOWN_KINDS: Final = frozenset(get_args(RoundKind))
-# Every kind the engine (rules.py and the Lua scripts) implements.
-ENGINE_KINDS: Final = KNOWN_KINDS
-# The kinds the HTTP layer offers (service.py hides sealed state, passes dutch parameters).
-SUPPORTED_KINDS: Final = ENGINE_KINDS
-SEALED_KINDS: Final = frozenset({"sealed_first_price", "sealed_second_price"})
 REJECT_CODES: Final[frozenset[str]] = frozenset(get_args(RejectCode))
 MAX_AMOUNT: Final = 100_000_000_000_000  # 1,000,000,000,000.00 in minor units
 
 
-class UnsupportedRoundKind(ValueError):
-    """A round kind this engine does not implement."""
-
-    def __init__(self, kind: str) -> None:
-        known = "known but not implemented" if kind in KNOWN_KINDS else "unknown"
-        implemented = ", ".join(sorted(ENGINE_KINDS))
-        super().__init__(f"round kind {kind!r} is {known}; implemented: {implemented}")
-        self.kind = kind
-
-
-def _int(name: str, value: object, *, minimum: int, maximum: int | None = None) -> None:
+def require_int(name: str, value: object, *, minimum: int, maximum: int | None = None) -> None:
     """Refuse anything but an int in minimum..maximum (bools included)."""
     if not isinstance(value, int) or isinstance(value, bool) or value < minimum or (
         maximum is not None and value > maximum
@@ -55,10 +38,10 @@ def _int(name: str, value: object, *, minimum: int, maximum: int | None = None) 
 class RoundSpec:
     """What an admin configured for one round; never changes once the round is open.
 
-    dutch rounds need ``step``, ``interval_ms`` and ``floor`` (the price falls by step every
-    interval down to floor); other kinds must leave them None. ``advance`` (non-final rounds)
-    is how many of the best bidders go on to the next round. Soft close (window/extension)
-    applies to english rounds only: a sealed extension would reveal that someone bid.
+    A kind's parameters (``Kind.params``: dutch needs ``step``, ``interval_ms`` and ``floor``)
+    are None for every other kind. ``advance`` (non-final rounds) is how many of the best
+    bidders go on to the next round. Soft close (window/extension) applies to the kinds with
+    ``Kind.soft_close`` (english) only: a sealed extension would reveal that someone bid.
     """
 
     kind: str
@@ -76,34 +59,20 @@ class RoundSpec:
     advance: int | None = None
 
     def __post_init__(self) -> None:
-        if self.kind not in ENGINE_KINDS:
-            raise UnsupportedRoundKind(self.kind)
-        for name in ("starts_at_ms", "window_ms", "extension_ms"):
-            _int(name, getattr(self, name), minimum=0)
-        _int("ends_at_ms", self.ends_at_ms, minimum=self.starts_at_ms + 1)
-        _int("starting_price", self.starting_price, minimum=1, maximum=MAX_AMOUNT)
-        _int("increment", self.increment, minimum=1, maximum=MAX_AMOUNT)
-        if self.hard_close_ms is not None:
-            _int("hard_close_ms", self.hard_close_ms, minimum=self.ends_at_ms)
-        if self.reserve is not None:
-            _int("reserve", self.reserve, minimum=1, maximum=MAX_AMOUNT)
-        if self.advance is not None:
-            _int("advance", self.advance, minimum=1)
-            if self.kind == "dutch":
-                raise ValueError("a dutch round sells to its first bidder: nobody advances")
-        self._check_dutch()
+        # The kinds build on this module, so their registry is imported when first needed.
+        from app.auctions.domain.registry import check_spec, kind_of
 
-    def _check_dutch(self) -> None:
-        fields = (self.step, self.interval_ms, self.floor)
-        if self.kind != "dutch":
-            if any(f is not None for f in fields):
-                raise ValueError("step, interval_ms and floor are for dutch rounds only")
-            return
-        _int("step", self.step, minimum=1, maximum=MAX_AMOUNT)
-        _int("interval_ms", self.interval_ms, minimum=1)
-        _int("floor", self.floor, minimum=1, maximum=self.starting_price)
-        if self.reserve is not None and self.floor < self.reserve:  # type: ignore[operator]
-            raise ValueError("a dutch floor below the reserve could sell under it")
+        kind = kind_of(self.kind)
+        for name in ("starts_at_ms", "window_ms", "extension_ms"):
+            require_int(name, getattr(self, name), minimum=0)
+        require_int("ends_at_ms", self.ends_at_ms, minimum=self.starts_at_ms + 1)
+        require_int("starting_price", self.starting_price, minimum=1, maximum=MAX_AMOUNT)
+        require_int("increment", self.increment, minimum=1, maximum=MAX_AMOUNT)
+        if self.hard_close_ms is not None:
+            require_int("hard_close_ms", self.hard_close_ms, minimum=self.ends_at_ms)
+        if self.reserve is not None:
+            require_int("reserve", self.reserve, minimum=1, maximum=MAX_AMOUNT)
+        check_spec(self, kind)
 
 
 @dataclass(frozen=True, slots=True)
@@ -217,14 +186,6 @@ def soft_close_ends_at(spec: RoundSpec, ends_at_ms: int, now_ms: int) -> int:
     if spec.hard_close_ms is not None:
         moved = min(moved, spec.hard_close_ms)
     return max(moved, ends_at_ms)
-
-
-def dutch_price(spec: RoundSpec, now_ms: int) -> int:
-    """The dutch clock: start - step * whole intervals elapsed, never below the floor."""
-    if spec.kind != "dutch":
-        raise ValueError(f"a {spec.kind} round has no falling price")
-    drops = max(0, now_ms - spec.starts_at_ms) // spec.interval_ms  # type: ignore[operator]
-    return max(spec.floor, spec.starting_price - spec.step * drops)  # type: ignore[operator]
 
 
 def with_bid(bids: tuple[StandingBid, ...], bid: StandingBid) -> tuple[StandingBid, ...]:

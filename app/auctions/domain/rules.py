@@ -2,11 +2,12 @@
 
 Money is integer minor units (cents); time is integer epoch milliseconds passed in as
 ``now_ms``. The Lua scripts in ``lua/`` implement the same decisions and are tested on the
-same table of cases (tests/auctions/domain/cases.py). The model lives in ``rules_core``, the kinds in
-``rules_kinds``; this module is the public face and dispatches on ``spec.kind``:
+same table of cases (tests/auctions/domain/cases.py). The model lives in ``model``, the kinds in
+``kinds/`` (listed by ``registry``); this module is the public face and dispatches through
+the registry on ``spec.kind``:
 
 - english: ascending, by the increment, soft close; proxy bidding (a secret max_amount the
-  engine bids from, eBay-style, see ``rules_kinds.decide_english``).
+  engine bids from, eBay-style, see ``kinds.english.decide``).
 - sealed_first_price / sealed_second_price: one replaceable sealed bid per bidder; the
   highest standing bid wins (ties: the earlier standing bid, i.e. the time of the latest
   replacement); first price pays it, second price pays the runner-up's bid (the starting
@@ -33,24 +34,13 @@ Decisions worth knowing (the engine implements the same):
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
-from typing import Final
+from collections.abc import Iterable
 
-from app.auctions.domain.kinds import (
-    decide_dutch,
-    decide_english,
-    decide_sealed,
-    english_minimum,
-    outcome_leader,
-    outcome_sealed,
-)
+from app.auctions.domain.kinds.base import Kind, Refusal, Restored, TrailBid
+from app.auctions.domain.kinds.dutch import price as dutch_price
 from app.auctions.domain.model import (
-    ENGINE_KINDS,
-    KNOWN_KINDS,
     MAX_AMOUNT,
     REJECT_CODES,
-    SEALED_KINDS,
-    SUPPORTED_KINDS,
     Accepted,
     Advance,
     Decision,
@@ -58,66 +48,45 @@ from app.auctions.domain.model import (
     Placed,
     RejectCode,
     Rejected,
-    RoundKind,
     RoundSpec,
     RoundState,
     StandingBid,
     Status,
-    UnsupportedRoundKind,
-    dutch_price,
     effective_status,
     rank,
     soft_close_ends_at,
     standing,
     with_bid,
 )
+from app.auctions.domain.registry import (
+    KINDS,
+    KNOWN_KINDS,
+    SEALED_KINDS,
+    RoundKind,
+    UnsupportedRoundKind,
+    is_sealed_kind,
+    kind_of,
+)
 
 __all__ = [
-    "ENGINE_KINDS", "KNOWN_KINDS", "MAX_AMOUNT", "REJECT_CODES", "SEALED_KINDS",
-    "SUPPORTED_KINDS", "Accepted", "Advance", "Decision", "Outcome", "Placed", "RejectCode",
-    "Rejected", "RoundKind", "RoundSpec", "RoundState", "StandingBid", "Status",
+    "KINDS", "KNOWN_KINDS", "MAX_AMOUNT", "REJECT_CODES", "SEALED_KINDS", "Accepted", "Advance",
+    "Decision", "Kind", "Outcome", "Placed", "Refusal", "RejectCode", "Rejected", "Restored",
+    "RoundKind", "RoundSpec", "RoundState", "StandingBid", "Status", "TrailBid",
     "UnsupportedRoundKind", "advance", "decide_bid", "dutch_price", "effective_status",
-    "is_sealed", "minimum_next_bid", "rank", "round_outcome", "soft_close_ends_at",
-    "standing", "with_bid",
+    "is_sealed", "is_sealed_kind", "kind_of", "minimum_next_bid", "rank", "round_outcome",
+    "soft_close_ends_at", "standing", "with_bid",
 ]
-
-_Decider = Callable[[RoundSpec, RoundState, str, "int | None", "int | None", int], Decision]
-_DECIDERS: Final[dict[str, _Decider]] = {
-    "english": decide_english,
-    "dutch": decide_dutch,
-    "sealed_first_price": decide_sealed,
-    "sealed_second_price": decide_sealed,
-}
-_OUTCOMES: Final[dict[str, Callable[[RoundSpec, RoundState], Outcome]]] = {
-    "english": outcome_leader,
-    "dutch": outcome_leader,
-    "sealed_first_price": outcome_sealed,
-    "sealed_second_price": outcome_sealed,
-}
-
-
-def _require_supported(spec: RoundSpec) -> None:
-    """Refuse a spec whose kind has no implementation (defence in depth)."""
-    if spec.kind not in _DECIDERS:
-        raise UnsupportedRoundKind(spec.kind)
 
 
 def is_sealed(spec: RoundSpec) -> bool:
     """True for the kinds whose bids stay hidden until the round closes."""
-    return spec.kind in SEALED_KINDS
+    return is_sealed_kind(spec.kind)
 
 
 def minimum_next_bid(spec: RoundSpec, state: RoundState, *, now_ms: int | None = None) -> int:
     """The lowest amount the next bid may have: english, current + increment (the starting
     price first); sealed, the starting price; dutch, the clock price at now_ms (required)."""
-    _require_supported(spec)
-    if spec.kind == "english":
-        return english_minimum(spec, state)
-    if spec.kind == "dutch":
-        if now_ms is None:
-            raise ValueError("the dutch price depends on the time: pass now_ms")
-        return dutch_price(spec, now_ms)
-    return spec.starting_price
+    return kind_of(spec.kind).minimum_next_bid(spec, state, now_ms)
 
 
 def decide_bid(
@@ -129,22 +98,18 @@ def decide_bid(
     now_ms: int,
     max_amount: int | None = None,
 ) -> Decision:
-    """Accept or reject one bid by a qualified bidder at now_ms, dispatching on the round kind.
+    """Accept or reject one bid by a qualified bidder at now_ms, as the round's kind decides.
 
     amount is required except in dutch rounds (optional cap) and for english proxy bids,
     which give max_amount instead. Misuse (both, neither, a proxy outside english) raises
     ValueError: it is a caller's bug, not a bid the rules refuse.
     """
-    decider = _DECIDERS.get(spec.kind)
-    if decider is None:
-        raise UnsupportedRoundKind(spec.kind)
-    return decider(spec, state, bidder, amount, max_amount, now_ms)
+    return kind_of(spec.kind).decide(spec, state, bidder, amount, max_amount, now_ms)
 
 
 def round_outcome(spec: RoundSpec, state: RoundState) -> Outcome:
     """The winner and price of the round as it stands, or unsold (reserve, no bids)."""
-    _require_supported(spec)
-    return _OUTCOMES[spec.kind](spec, state)
+    return kind_of(spec.kind).outcome(spec, state)
 
 
 def advance(bids: Iterable[StandingBid], n: int, *, leader: str | None = None) -> Advance:

@@ -4,8 +4,9 @@ Every key of one auction shares the hash tag ``{auction:<id>}`` so the scripts w
 Redis Cluster; only the global deadlines sorted set lives elsewhere and is never touched by
 a script. All bidding time is the Redis server's clock (TIME inside the scripts).
 
-Scripts are assembled from ``lua/``: lib.lua (shared helpers) + the kinds (english.lua,
-kinds.lua) + the script itself, so each runs as one atomic EVALSHA.
+Scripts are assembled from ``lua/``: lib.lua (shared helpers) + the round kinds (the registry's
+flags, kinds.lua, then lua/kinds/<name>.lua of every registered kind) + the script itself, so
+each runs as one atomic EVALSHA.
 """
 
 from __future__ import annotations
@@ -23,11 +24,12 @@ from redis.asyncio import Redis
 from redis.exceptions import ResponseError
 
 from app.auctions.domain.rules import (
+    KINDS,
     MAX_AMOUNT,
     RoundSpec,
     RoundState,
     UnsupportedRoundKind,
-    is_sealed,
+    kind_of,
 )
 from app.auctions.engine.batcher import ScriptBatcher
 from app.auctions.engine.replies import (
@@ -79,6 +81,52 @@ def _load(*names: str) -> str:
     return "\n".join((LUA_DIR / name).read_text(encoding="utf-8") for name in names)
 
 
+def _with_kinds(script: str) -> str:
+    """lib.lua, every registered round kind, then script: what place_bid and close_round run.
+
+    The kinds' flags come from the registry, so Lua and Python never disagree on them."""
+    flags = ", ".join(
+        f"{name} = {{ sealed = {str(kind.sealed).lower()}, soft = {str(kind.soft_close).lower()} }}"
+        for name, kind in KINDS.items()
+    )
+    kinds = [f"kinds/{name}.lua" for name in KINDS]
+    return "\n".join([_load("lib.lua"), f"local FLAGS = {{ {flags} }}", _load("kinds.lua", *kinds, script)])
+
+
+def _spec_fields(spec: RoundSpec, final: bool) -> dict[str, str]:
+    """The state hash fields of a round's spec (read back by replies.spec_from)."""
+    return {
+        "kind": spec.kind, "starts_at_ms": str(spec.starts_at_ms),
+        "spec_ends_at_ms": str(spec.ends_at_ms), "starting_price": str(spec.starting_price),
+        "increment": str(spec.increment), "window_ms": str(spec.window_ms),
+        "extension_ms": str(spec.extension_ms), "hard_close_ms": _arg(spec.hard_close_ms),
+        "reserve": _arg(spec.reserve), "final": "1" if final else "0",
+        "step": _arg(spec.step), "interval_ms": _arg(spec.interval_ms), "floor": _arg(spec.floor),
+        "advance": _arg(spec.advance),
+    }
+
+
+def round_json(
+    spec: RoundSpec, round_index: int, *, final: bool, restore: RoundState | None,
+    leader_paddle: str | None, advanced: list[str] | None,
+) -> str:
+    """The one argument of open_round.lua: the round's state hash fields and what it restores."""
+    state = restore or RoundState.initial(spec)
+    fields = _spec_fields(spec, final) | {
+        "closed": "0", "current_price": _arg(state.current_price), "leader": state.leader or "",
+        "leader_paddle": (leader_paddle or "") if restore is not None else "",
+        "bid_count": str(state.bid_count), "ends_at_ms": str(state.ends_at_ms),
+        "proxy_max": _arg(state.proxy_max),
+    }
+    body: dict[str, Any] = {"round": str(round_index), "fields": fields,
+                            "bids": [[b.bidder, f"{b.amount}:{b.seq}"] for b in state.bids]}
+    if restore is not None:
+        body["seq"] = str(state.seq)
+    if advanced is not None:
+        body["advanced"] = advanced
+    return json.dumps(body, separators=(",", ":"))
+
+
 def _raise_script_error(exc: ResponseError) -> None:
     """Turn the scripts' own errors into the rules' exceptions."""
     found = _UNSUPPORTED.search(str(exc))
@@ -109,12 +157,12 @@ class Engine:
         self._in_flight: AbstractAsyncContextManager[Any] = (
             contextlib.nullcontext() if isinstance(redis, Redis) else asyncio.Semaphore(max_in_flight))
         self._open = redis.register_script(_load("open_round.lua"))
-        bid = redis.register_script(_load("lib.lua", "english.lua", "kinds.lua", "place_bid.lua"))
+        bid = redis.register_script(_with_kinds("place_bid.lua"))
         # On a single Redis the bids of one event-loop turn are written together on the
         # batcher's own connection (batcher.py); a cluster client sends each call to its
         # own slot's node.
         self._bid = ScriptBatcher(redis, bid) if isinstance(redis, Redis) else bid
-        self._close = redis.register_script(_load("lib.lua", "close_round.lua"))
+        self._close = redis.register_script(_with_kinds("close_round.lua"))
         self._read = redis.register_script(_load("read_state.lua"))
 
     async def aclose(self) -> None:
@@ -157,26 +205,16 @@ class Engine:
         ``advanced``: only these bidders may bid in this round. Left None, a round right
         after one that advanced its best bidders (spec.advance) is restricted to them.
         """
-        if spec.kind == "dutch" and not final:
-            raise ValueError("a dutch round sells to its first bidder: it must be the final round")
+        kind = kind_of(spec.kind)
+        if kind.must_be_final and not final:
+            raise ValueError(f"a {kind.name} round {kind.must_be_final}: it must be the final round")
         if spec.advance is not None and final:
             raise ValueError("advance is for non-final rounds: the final round has no next")
         state = restore or RoundState.initial(spec)
         _check_restore(spec, state, leader_paddle)
         ids = None if advanced is None else [_check_id("bidder_id", b) for b in advanced]
-        args = [
-            str(round_index), spec.kind, str(spec.starts_at_ms), str(spec.ends_at_ms),
-            str(spec.starting_price), str(spec.increment), str(spec.window_ms),
-            str(spec.extension_ms), _arg(spec.hard_close_ms), _arg(spec.reserve),
-            "1" if final else "0", "", "", "", "", "", "",
-            _arg(spec.step), _arg(spec.interval_ms), _arg(spec.floor), _arg(spec.advance),
-            "" if ids is None else "1", ",".join(ids or ()), "", "",
-        ]
-        if restore is not None:
-            args[11:17] = [_arg(state.current_price), state.leader or "", leader_paddle or "",
-                           str(state.bid_count), str(state.seq), str(state.ends_at_ms)]
-            args[23] = _arg(state.proxy_max)
-            args[24] = ",".join(f"{b.bidder}:{b.amount}:{b.seq}" for b in state.bids)
+        args = [round_json(spec, round_index, final=final, restore=restore,
+                           leader_paddle=leader_paddle, advanced=ids)]
         k = self.keys(auction_id)
         status, index = map(as_text, await self._run(self._open, [k.state, k.bids, k.advanced], args))
         result = OpenResult(cast(OpenStatus, status), int(index))
@@ -323,17 +361,11 @@ def _check_restore(spec: RoundSpec, state: RoundState, leader_paddle: str | None
         raise ValueError("a closed round is settled from SQL, not restored into Redis")
     if not spec.ends_at_ms <= state.ends_at_ms <= (spec.hard_close_ms or state.ends_at_ms):
         raise ValueError("restored ends_at_ms must lie between the spec's ends_at and hard close")
-    taken = spec.kind == "dutch" and state.leader is not None
-    if is_sealed(spec) or (spec.kind == "dutch" and not taken):
-        if state.leader is not None or state.current_price is not None or state.proxy_max:
-            raise ValueError(f"a {spec.kind} round has no open leader, price or proxy to restore")
-    elif (state.leader is None) != (state.current_price is None) or (
+    kind_of(spec.kind).check_restore(spec, state)
+    if (state.leader is None) != (state.current_price is None) or (
         state.leader is not None and not leader_paddle
     ):
         raise ValueError("a restored leader needs a current price and a paddle, and vice versa")
-    if taken and (state.proxy_max or state.ends_at_ms != spec.ends_at_ms):
-        # a dutch round restored with its taker ends when the lot was taken: the closer sells
-        raise ValueError("a dutch round restored with its taker must end when it was taken")
     if state.proxy_max is not None and (
         state.current_price is None or not state.current_price < state.proxy_max <= MAX_AMOUNT
     ):

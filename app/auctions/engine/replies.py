@@ -21,6 +21,7 @@ from app.auctions.domain.rules import (
     Status,
     effective_status,
     is_sealed,
+    is_sealed_kind,
     minimum_next_bid,
 )
 from app.redis import as_text
@@ -87,7 +88,7 @@ class BidAccepted:
     @property
     def sealed(self) -> bool:
         """True when the bid was placed in a sealed round."""
-        return self.kind in ("sealed_first_price", "sealed_second_price")
+        return is_sealed_kind(self.kind)
 
 
 @dataclass(frozen=True, slots=True)

@@ -1,8 +1,6 @@
 """Rebuilding a round in Redis from SQL: the configured round as the engine's spec, and the
 current round's state from the durable trail (after a Redis restart, a lost key, a next round)."""
 
-from dataclasses import replace
-
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -29,6 +27,15 @@ def round_spec(
         reserve=to_minor(auction.reserve_price) if auction.reserve_price is not None else None,
         step=p.get("step"), interval_ms=p.get("interval_ms"), floor=p.get("floor"),
         advance=None if final else p.get("advance"),
+    )
+
+
+def _trail_bid(bid: Bid) -> rules.TrailBid:
+    """A bid of the SQL trail as the kinds restore rounds from it (minor units, ms)."""
+    return rules.TrailBid(
+        str(bid.organization_id), to_minor(bid.amount), bid.sequence, datetime_to_ms(bid.placed_at),
+        datetime_to_ms(bid.ends_at), bid.paddle,
+        None if bid.proxy_max is None else to_minor(bid.proxy_max),
     )
 
 
@@ -64,30 +71,8 @@ async def load_round(session: AsyncSession, *, engine: Engine, auction: Auction)
     if trail:
         # max: bids journalled between the two reads (the round is live elsewhere) count too
         top = max(top or 0, trail[-1].sequence)
-        standing = rules.standing(
-            rules.StandingBid(str(b.organization_id), to_minor(b.amount), b.sequence) for b in trail
-        )
-        if rules.is_sealed(spec):
-            restore = rules.RoundState(ends_at_ms=spec.ends_at_ms, bid_count=len(trail),
-                                       seq=top, bids=standing)
-        elif spec.kind == "dutch":  # the lot was taken: the round ends then, the closer sells
-            took = trail[0]
-            spec = replace(spec, ends_at_ms=max(datetime_to_ms(took.placed_at),
-                                                spec.starts_at_ms + 1))
-            restore = rules.RoundState(
-                ends_at_ms=spec.ends_at_ms, current_price=to_minor(took.amount),
-                leader=str(took.organization_id), bid_count=1, seq=top, bids=standing,
-            )
-            leader_paddle = took.paddle
-        else:
-            last = trail[-1]
-            restore = rules.RoundState(
-                ends_at_ms=max(datetime_to_ms(last.ends_at), spec.ends_at_ms),
-                current_price=to_minor(last.amount), leader=str(last.organization_id),
-                bid_count=len(trail), seq=top, bids=standing,
-                proxy_max=None if last.proxy_max is None else to_minor(last.proxy_max),
-            )
-            leader_paddle = last.paddle
+        restored = rules.kind_of(spec.kind).restore(spec, [_trail_bid(b) for b in trail], top)
+        spec, restore, leader_paddle = restored.spec, restored.state, restored.leader_paddle
     elif top:  # later rounds go on numbering where the earlier ones stopped
         restore = rules.RoundState(ends_at_ms=spec.ends_at_ms, seq=top)
     keyed = await session.execute(

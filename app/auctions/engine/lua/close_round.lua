@@ -1,5 +1,6 @@
 -- close_round.lua: close the current round once it is due (idempotent; racing closers are
--- safe). Engine runs it after lib.lua, as one script.
+-- safe), with the round kind's outcome. Engine runs it after lib.lua, kinds.lua and
+-- kinds/*.lua, as one script.
 -- KEYS  1 state hash, 2 events stream, 3 bids hash (standing bids), 4 bidders hash,
 --       5 advanced set
 -- Reply (all strings): {status, ends_at_ms, round, outcome 'sold'|'unsold'|'', winner,
@@ -27,44 +28,16 @@ if s.round == '' then return reply('no_round') end
 if s.closed == '1' then return reply('already_closed') end
 if now < tonumber(s.ends_at_ms) then return reply('not_due') end
 
-local UNSOLD = { outcome = 'unsold', winner = '', winner_paddle = '', price = '' }
-
--- english, dutch: the leader wins at the current price if it meets the reserve.
-local function outcome_leader()
-  if s.current_price == '' or s.leader == '' then return UNSOLD end
-  if s.reserve ~= '' and tonumber(s.current_price) < tonumber(s.reserve) then return UNSOLD end
-  return { outcome = 'sold', winner = s.leader, winner_paddle = s.leader_paddle,
-    price = s.current_price }
-end
-
--- sealed: the best standing bid wins if it meets the reserve; first price pays it, second
--- price the runner-up's bid (the starting price when alone), never below the reserve.
-local function outcome_sealed()
-  local list = ranked_bids(bids, nil)
-  local best = list[1]
-  if not best then return UNSOLD end
-  if s.reserve ~= '' and best.amount < tonumber(s.reserve) then return UNSOLD end
-  local price = best.amount
-  if s.kind == 'sealed_second_price' then
-    price = tonumber(s.starting_price)
-    if list[2] then price = list[2].amount end
-    if s.reserve ~= '' then price = math.max(price, tonumber(s.reserve)) end
-  end
-  return { outcome = 'sold', winner = best.bidder,
-    winner_paddle = redis.call('HGET', bidders, best.bidder) or '', price = istr(price) }
-end
-
-local OUTCOMES = { english = outcome_leader, dutch = outcome_leader,
-  sealed_first_price = outcome_sealed, sealed_second_price = outcome_sealed }
-local decide = OUTCOMES[s.kind]
-if not decide then
+-- a kind no longer registered (or a state written by hand) has no outcome
+local kind = KINDS[s.kind]
+if not kind then
   return redis.error_reply('UNSUPPORTED_ROUND_KIND ' .. s.kind)
 end
-local c = decide()
+local c = kind.outcome(s, bids, bidders)
 
 if s.advance ~= '' and s.final ~= '1' then
   local leader = nil
-  if not SEALED[s.kind] then leader = s.leader end
+  if not kind.sealed then leader = s.leader end
   local list = ranked_bids(bids, leader)
   local who, pads = {}, {}
   local next_round = istr(tonumber(s.round) + 1)

@@ -1,24 +1,19 @@
--- kinds.lua: the sealed and dutch deciders, as rules_kinds.decide_sealed/decide_dutch
--- (needs lib.lua; the plan format is described in english.lua).
+-- kinds.lua: KINDS, the one table place_bid.lua and close_round.lua dispatch through:
+-- name -> {decide, outcome, sealed, soft}. Engine puts it after lib.lua and a line FLAGS it
+-- writes from the Python registry (app/auctions/domain/registry.py: name -> {sealed, soft}),
+-- so both engines read a kind's flags from one place; then every lua/kinds/<name>.lua of the
+-- registry, in its order, each ending with kind('<name>', decide, outcome).
+--
+-- decide(s, bidder, amount, max, now): s is the state hash's fields, amount and max numbers
+--   or nil. It returns a reject code; or 'bad' and a message (a caller's bug); or a plan:
+--   {bids = {{bidder, amount, by_proxy}, ...}, keep = proxy maximum left to the winner (nil:
+--   none), close_at = when the round closes at once (nil: it goes on)}.
+-- outcome(s, bids, bidders): the close of the round as it stands, from its state, standing
+--   bids hash and bidder -> paddle hash: {outcome 'sold'|'unsold', winner, winner_paddle,
+--   price} (all strings; lib.lua's unsold() when unsold).
+local KINDS = {}
 
--- One sealed bid per bidder, at least the starting price; a new one replaces the old.
--- plan.hidden: no event, no price or leader in the state (the close ranks the bids).
-local function decide_sealed(s, bidder, amount, max, now)
-  if max then return 'bad', 'proxy bidding (max_amount) is for english rounds, not ' .. s.kind end
-  if not amount then return 'bad', 'a sealed bid needs an amount' end
-  local code = window_check(s, now)
-  if not code and amount < tonumber(s.starting_price) then code = 'bid_too_low' end
-  if code then return code end
-  return { bids = { { bidder, amount, false } }, hidden = true }
-end
-
--- The first bid takes the lot at the clock price of this instant and closes the round;
--- amount, when given, is the most the bidder pays (refused while the price is above it).
-local function decide_dutch(s, bidder, amount, max, now)
-  if max then return 'bad', 'proxy bidding (max_amount) is for english rounds, not dutch' end
-  local code = window_check(s, now)
-  local price = dutch_price(s, now)
-  if not code and amount and amount < price then code = 'bid_too_low' end
-  if code then return code end
-  return { bids = { { bidder, price, false } }, close_at = now }
+local function kind(name, decide, outcome)
+  local flags = FLAGS[name]
+  KINDS[name] = { decide = decide, outcome = outcome, sealed = flags.sealed, soft = flags.soft }
 end

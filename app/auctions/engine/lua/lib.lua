@@ -1,5 +1,5 @@
--- lib.lua: helpers shared by the scripts. Engine prepends it to place_bid.lua and
--- close_round.lua (with english.lua / kinds.lua), so one script text holds all of it.
+-- lib.lua: helpers shared by the scripts. Engine prepends it (then kinds/*.lua and kinds.lua)
+-- to place_bid.lua and close_round.lua, so one script text holds all of it.
 -- Every number here is an integer below 2^53 (money <= 1e14, epoch ms), exact in a double.
 
 local function istr(n) return string.format('%.0f', n) end
@@ -8,8 +8,6 @@ local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
-
-local SEALED = { sealed_first_price = true, sealed_second_price = true }
 
 -- The named fields of a hash as a table ('' for missing ones).
 local function load_fields(key, names)
@@ -27,15 +25,7 @@ local function window_check(s, now)
   return nil
 end
 
--- floor(a / b) for non-negative integers, corrected for rounding of the double division.
-local function idiv(a, b)
-  local q = math.floor(a / b)
-  if q * b > a then q = q - 1 end
-  if (q + 1) * b <= a then q = q + 1 end
-  return q
-end
-
--- Anti-sniping: where ends_at moves after an english bid accepted at now.
+-- Anti-sniping: where ends_at moves after a bid accepted at now (kinds with soft = true).
 local function soft_close(s, ends, now)
   if now < ends - tonumber(s.window_ms) then return ends end
   local moved = math.max(ends, now + tonumber(s.extension_ms))
@@ -43,12 +33,9 @@ local function soft_close(s, ends, now)
   return math.max(moved, ends)
 end
 
--- The dutch clock price at now: start - step * whole intervals elapsed, not below floor.
-local function dutch_price(s, now)
-  local start, step, floor = tonumber(s.starting_price), tonumber(s.step), tonumber(s.floor)
-  local drops = idiv(math.max(0, now - tonumber(s.starts_at_ms)), tonumber(s.interval_ms))
-  -- step * drops may exceed 2^53 only when it is far above start: the floor wins then anyway
-  return math.max(floor, start - step * drops)
+-- A close without a sale.
+local function unsold()
+  return { outcome = 'unsold', winner = '', winner_paddle = '', price = '' }
 end
 
 -- Standing bids (bids hash: bidder -> 'amount:seq') best first: amount desc, then seq asc.

@@ -1,6 +1,5 @@
--- english.lua: the english decider, as rules_kinds.decide_english (needs lib.lua).
--- A decider returns a reject code, or 'bad' and a message (a caller's bug), or a plan:
--- {bids = {{bidder, amount, by_proxy}, ...}, keep = proxy max left to the winner, soft = true}.
+-- kinds/english.lua: the english kind, as app/auctions/domain/kinds/english.py (the decider's
+-- plan and the outcome are described in kinds.lua).
 --
 -- Proxy bidding, eBay-style: only the leader can hold a live proxy (proxy_max, kept only
 -- while above the current price), so a request meets at most one and resolves in two bids:
@@ -25,14 +24,24 @@ local function decide_english(s, bidder, amount, max, now)
   if s.leader == '' or top == nil then
     local value = offer
     if proxy then value = minimum end
-    return { bids = { { bidder, value, proxy } }, keep = max, soft = true }
+    return { bids = { { bidder, value, proxy } }, keep = max }
   end
   if offer > top then  -- the challenger beats the leader's proxy
     local value = offer
     if proxy then value = math.min(offer, top + inc) end
-    return { bids = { { s.leader, top, true }, { bidder, value, proxy } }, keep = max, soft = true }
+    return { bids = { { s.leader, top, true }, { bidder, value, proxy } }, keep = max }
   end
   -- the leader's proxy holds (ties go to it: it is the earlier)
   return { bids = { { bidder, offer, proxy }, { s.leader, math.min(top, offer + inc), true } },
-    keep = top, soft = true }
+    keep = top }
 end
+
+-- The leader wins at the current price if it meets the reserve (dutch closes so too).
+local function outcome_leader(s)
+  if s.current_price == '' or s.leader == '' then return unsold() end
+  if s.reserve ~= '' and tonumber(s.current_price) < tonumber(s.reserve) then return unsold() end
+  return { outcome = 'sold', winner = s.leader, winner_paddle = s.leader_paddle,
+    price = s.current_price }
+end
+
+kind('english', decide_english, outcome_leader)
