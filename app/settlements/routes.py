@@ -7,7 +7,7 @@ from fastapi import APIRouter, Query
 from app.db import SessionDep
 from app.errors import Unprocessable
 from app.pagination import PageDep
-from app.schemas import MAX_DB_ID, IdPath, Page, TimestampIn
+from app.schemas import MAX_DB_ID, IdPath, NoBody, Page, TimestampIn
 from app.security import AdminUser, CurrentUser
 from app.settlements import service
 from app.settlements.models import SettlementStatus
@@ -65,14 +65,18 @@ async def confirm_payment(
 
 
 @router.post("/{settlement_id}/complete", response_model=SettlementOut)
-async def complete(session: SessionDep, principal: AdminUser, settlement_id: IdPath) -> SettlementOut:
+async def complete(
+    session: SessionDep, principal: AdminUser, settlement_id: IdPath, body: NoBody = None
+) -> SettlementOut:
     """The outcome has been transferred: paid -> completed (admin)."""
     settlement = await service.complete(session, principal=principal, settlement_id=settlement_id)
     return service.to_out(settlement, principal)
 
 
 @router.post("/{settlement_id}/default", response_model=SettlementOut)
-async def default(session: SessionDep, principal: AdminUser, settlement_id: IdPath) -> SettlementOut:
+async def default(
+    session: SessionDep, principal: AdminUser, settlement_id: IdPath, body: NoBody = None
+) -> SettlementOut:
     """The buyer did not pay: pending_payment -> defaulted, deposit forfeited; the runner-up
     (best bid of another bidder meeting the reserve) gets a second-chance settlement at his
     best bid, else the listing goes unsold (admin)."""
