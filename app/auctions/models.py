@@ -4,7 +4,16 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    UniqueConstraint,
+    text,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigId, IdMixin, TimestampMixin, str_enum, utcnow
@@ -85,12 +94,25 @@ class AuctionRound(IdMixin, Base):
     final_ends_at: Mapped[datetime | None]
 
 
+# The spelling-free form of a deposit reference, the same in SQLite and PostgreSQL: references
+# are ASCII (app/auctions/schemas.py), which lower() folds alike in both.
+DEPOSIT_REFERENCE_KEY = "lower(trim(deposit_reference))"
+
+
+def deposit_reference_key(reference: str) -> str:
+    """DEPOSIT_REFERENCE_KEY computed in Python."""
+    return reference.strip(" ").lower()
+
+
 class Registration(IdMixin, TimestampMixin, Base):
     __tablename__ = "registrations"
     __table_args__ = (
         UniqueConstraint("auction_id", "organization_id"),
         UniqueConstraint("auction_id", "paddle"),
         UniqueConstraint("deposit_reference"),
+        # a deposit qualifies one registration, however its reference is spelt
+        Index("uq_registrations_deposit_reference_normalized",
+              text(DEPOSIT_REFERENCE_KEY), unique=True),
     )
 
     auction_id: Mapped[int] = mapped_column(ForeignKey("auctions.id", ondelete="RESTRICT"))
