@@ -19,7 +19,11 @@ from pydantic import (
 )
 
 MAX_MONEY = Decimal("1000000000000.00")
-MONEY_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
+# exactly the amounts parse_money takes: positive, at most 2 places, at most 1e12, no
+# leading zeros; stated in the API document
+MONEY_PATTERN = (
+    r"^([1-9][0-9]{0,11}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?)|1000000000000(\.0{1,2})?)$"
+)
 _MONEY_RE = re.compile(MONEY_PATTERN)
 
 
@@ -51,7 +55,11 @@ Money = Annotated[
     Decimal,
     BeforeValidator(parse_money),
     PlainSerializer(format_money, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["2480000.00"]}),
+    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["2480000.00"]},
+                   mode="validation"),
+    # answers also hold amounts of zero (a premium at rate 0, no deposit applied)
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,13}\.[0-9]{2}$",
+                    "examples": ["2480000.00"]}, mode="serialization"),
 ]
 
 
@@ -199,6 +207,25 @@ def decode_cursor(cursor: str | None) -> int | None:
     return int.from_bytes(base64.urlsafe_b64decode(cursor + "="), "big")
 
 
-MAX_DB_ID = 2**63 - 1
-DbId = Annotated[int, Field(strict=True, ge=1, le=MAX_DB_ID)]  # in bodies: "7" is no id
+def _json_integer(value: Any) -> Any:
+    """A JSON integer: 7 or 7.0 (JSON Schema's integer), never true or "7"."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a JSON integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be a JSON integer")
+        return int(value)
+    return value
+
+
+def json_int(*, ge: int, le: int) -> Any:
+    """An integer in a request body, as JSON Schema's "integer" means it, from ge to le (the
+    bounds go before the validator, so that the API document states them)."""
+    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_json_integer)]
+
+
+# Ids, 1 to 2**53 - 1: every JSON client reads them exactly (a JavaScript number holds no
+# integer beyond), and a schema's maximum compares alike as an integer and as a double.
+MAX_DB_ID = 2**53 - 1
+DbId = json_int(ge=1, le=MAX_DB_ID)  # in bodies: "7" is no id
 IdPath = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
