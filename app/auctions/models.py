@@ -12,7 +12,6 @@ from sqlalchemy import (
     Numeric,
     String,
     UniqueConstraint,
-    text,
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -110,9 +109,14 @@ class Registration(IdMixin, TimestampMixin, Base):
         UniqueConstraint("auction_id", "organization_id"),
         UniqueConstraint("auction_id", "paddle"),
         UniqueConstraint("deposit_reference"),
-        # a deposit qualifies one registration, however its reference is spelt
-        Index("uq_registrations_deposit_reference_normalized",
-              text(DEPOSIT_REFERENCE_KEY), unique=True),
+        # a deposit qualifies one registration, however its reference is spelt: the key is
+        # unique, and always the reference's key (a column, not an expression index, whose
+        # text PostgreSQL reflects otherwise than it was written)
+        UniqueConstraint("deposit_reference_key"),
+        CheckConstraint(
+            "(deposit_reference IS NULL AND deposit_reference_key IS NULL)"
+            f" OR deposit_reference_key = {DEPOSIT_REFERENCE_KEY}",
+            name="deposit_reference_key_matches"),
     )
 
     auction_id: Mapped[int] = mapped_column(ForeignKey("auctions.id", ondelete="RESTRICT"))
@@ -125,6 +129,7 @@ class Registration(IdMixin, TimestampMixin, Base):
     )
     paddle: Mapped[str | None] = mapped_column(String(8))
     deposit_reference: Mapped[str | None] = mapped_column(String(128))
+    deposit_reference_key: Mapped[str | None] = mapped_column(String(128))
     # held once qualified; at settlement applied (winner), released (others) or forfeited.
     deposit_status: Mapped[DepositStatus | None] = mapped_column(str_enum(DepositStatus, "deposit_status"))
     qualified_at: Mapped[datetime | None]

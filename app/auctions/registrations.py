@@ -2,12 +2,11 @@
 
 import secrets
 
-from sqlalchemy import select, text, update
+from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auctions.engine import Engine
 from app.auctions.models import (
-    DEPOSIT_REFERENCE_KEY,
     Auction,
     AuctionStatus,
     DepositStatus,
@@ -110,6 +109,7 @@ async def approve(
     await _require_open_for_registration(session, engine=engine, auction=auction)
     await _check_deposit_unused(session, deposit_reference)
     registration.deposit_reference = deposit_reference
+    registration.deposit_reference_key = deposit_reference_key(deposit_reference)
     # the unique index decides between racing approvals of one deposit
     await flush_or_raise(session, _deposit_used())
     registration.deposit_status = DepositStatus.held
@@ -130,7 +130,7 @@ async def _check_deposit_unused(session: AsyncSession, deposit_reference: str) -
     """Refused when a registration holds the same reference, whatever its case or spaces."""
     used = await session.scalar(
         select(Registration.id).where(
-            text(DEPOSIT_REFERENCE_KEY) == deposit_reference_key(deposit_reference))
+            Registration.deposit_reference_key == deposit_reference_key(deposit_reference))
     )
     if used is not None:
         raise _deposit_used()

@@ -48,8 +48,11 @@ async def test_the_database_refuses_one_deposit_for_two_registrations(app, actor
     assert (await _approve(actors, auction_id, first, "WIRE-77")).status_code == 200
     second = await _pending(actors, auction_id)
     async with app.state.sessionmaker() as session:
-        for reference in ("wire-77", " WIRE-77 "):
+        for reference, key in (("wire-77", "wire-77"), (" WIRE-77 ", "wire-77"),
+                               ("WIRE-77", "WIRE-77"), ("wire-77", "other")):
+            # the same key twice, or a key that is not the reference's own
             with pytest.raises(IntegrityError):
                 async with session.begin():
                     await session.execute(update(Registration).where(
-                        Registration.id == second).values(deposit_reference=reference))
+                        Registration.id == second).values(
+                            deposit_reference=reference, deposit_reference_key=key))
