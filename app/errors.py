@@ -7,8 +7,10 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import compile_path
 
 log = structlog.get_logger()
 PROBLEM_JSON = "application/problem+json"
@@ -125,6 +127,15 @@ _STATUS_CODES = {
 }
 
 
+def allowed_methods(request: Request) -> str:
+    """Every method some route of the app takes on the request's path, for Allow."""
+    methods: set[str] = set()
+    for route in iter_route_contexts(request.app.routes):
+        if route.methods and compile_path(route.path)[0].match(request.url.path):
+            methods |= route.methods
+    return ", ".join(sorted(methods))
+
+
 def install_error_handlers(app: FastAPI) -> None:
     """Turn every error into problem+json."""
 
@@ -140,7 +151,7 @@ def install_error_handlers(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
         if exc.status_code == 400:
             # Only the framework raises a bare 400: a body it could not parse at all (JSON that
             # is not UTF-8, a broken form). That is a malformed request like any other: 422.
@@ -150,7 +161,11 @@ def install_error_handlers(app: FastAPI) -> None:
             )
         code = _STATUS_CODES.get(exc.status_code, "http_error")
         detail = exc.detail if isinstance(exc.detail, str) else None
-        return problem_response(exc.status_code, code, detail, headers=exc.headers)
+        headers = exc.headers
+        if exc.status_code == 405:
+            # the router names the methods of the first route of the path only
+            headers = {**(headers or {}), "Allow": allowed_methods(request)}
+        return problem_response(exc.status_code, code, detail, headers=headers)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:

@@ -22,7 +22,7 @@ from app.exports.routes import router as export_router
 from app.identity.routes import router as identity_router
 from app.listings.routes import router as listings_router
 from app.logging import configure_logging
-from app.middleware import BodySizeLimit, RequestMetrics
+from app.middleware import BodySizeLimit, RequestMetrics, SecurityHeaders, ServerErrors
 from app.ratelimit import RateLimiter
 from app.redis import create_redis, redis_url_or_embedded
 from app.security import TokenCache
@@ -95,8 +95,11 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.tokens = TokenCache(settings)
     install_error_handlers(app)
+    # the last added is the outermost
+    app.add_middleware(ServerErrors)
     app.add_middleware(RequestMetrics, api_prefix=API_PREFIX)
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(SecurityHeaders)
     mount_bid_route(app, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     for router in (
         auctions_router, result_router, bidders_router, identity_router, listings_router,

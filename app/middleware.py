@@ -1,17 +1,76 @@
-"""ASGI middleware: request body limit and Prometheus request metrics."""
+"""ASGI middleware: security headers, request body limit, Prometheus request metrics, and
+the last resort for unexpected errors."""
 
 import time
 from functools import lru_cache
 from typing import Any
 
+import structlog
+from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.errors import problem_response
 from app.metrics import LATENCY, REQUESTS
 
+log = structlog.get_logger()
 
-class _TooLarge(Exception):
-    pass
+NOSNIFF = (b"x-content-type-options", b"nosniff")
+NO_STORE = (b"cache-control", b"no-store")
+
+
+class SecurityHeaders:
+    """nosniff on every answer; no-store on every answer to a request carrying credentials
+    (a bearer token or a cookie), unless the route set its own Cache-Control."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        credentials = any(name in (b"authorization", b"cookie") for name, _ in scope["headers"])
+
+        async def add_headers(message: Message) -> None:
+            if message["type"] == "http.response.start":
+                headers = list(message.get("headers", ()))
+                headers.append(NOSNIFF)
+                if credentials and not any(name.lower() == b"cache-control" for name, _ in headers):
+                    headers.append(NO_STORE)
+                message = {**message, "headers": headers}
+            await send(message)
+
+        await self.app(scope, receive, add_headers)
+
+
+class ServerErrors:
+    """An unexpected exception becomes a 500 problem here, inside the app, so the server
+    keeps the connection (Starlette's outermost handler answers too, but then re-raises,
+    and the server drops the keep-alive connection). Once an answer has started, nothing
+    can be said any more: the exception goes on."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: Message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started:
+                raise
+            log.exception("unhandled_error", path=scope.get("path"))
+            response = problem_response(500, "internal_error", "An unexpected error occurred.")
+            await response(scope, receive, send)
 
 
 class BodySizeLimit:
@@ -30,32 +89,26 @@ class BodySizeLimit:
             await self._refuse(scope, receive, send)
             return
         received = 0
-        started = False
 
         async def counting_receive() -> Message:
+            # An HTTPException, which the framework passes on as it is wherever the body is
+            # read (any other exception there becomes "an unparsable body", a 422), and the
+            # error handlers answer 413 (app/errors.py)
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
-                    raise _TooLarge
+                    raise HTTPException(413, self._detail())
             return message
 
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
+        await self.app(scope, counting_receive, send)
 
-        try:
-            await self.app(scope, counting_receive, tracking_send)
-        except _TooLarge:
-            if not started:
-                await self._refuse(scope, receive, send)
+    def _detail(self) -> str:
+        return f"Request bodies are limited to {self.max_bytes} bytes."
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
-        response = problem_response(
-            413, "payload_too_large", f"Request bodies are limited to {self.max_bytes} bytes."
-        )
+        response = problem_response(413, "payload_too_large", self._detail())
         await response(scope, receive, send)
 
 

@@ -8,7 +8,7 @@ from sqlalchemy import Select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.errors import Unprocessable
-from app.schemas import decode_cursor, encode_cursor
+from app.schemas import CURSOR_PATTERN, decode_cursor, encode_cursor
 
 
 @dataclass(frozen=True, slots=True)
@@ -21,7 +21,10 @@ class PageParams:
 
 async def _page_params(
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
-    cursor: Annotated[str | None, Query(max_length=64)] = None,
+    # the pattern is checked by decode_cursor, which answers with the code invalid_cursor
+    cursor: Annotated[str | None, Query(
+        description="next_cursor of the previous page",
+        json_schema_extra={"pattern": CURSOR_PATTERN})] = None,
 ) -> PageParams:
     # async: a plain dependency would be run in the thread pool.
     try:

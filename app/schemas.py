@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from decimal import Decimal, InvalidOperation
 from typing import Annotated, Any, Generic, TypeVar
 
-from fastapi import Path
+from fastapi import Body, Path
 from pydantic import (
     AfterValidator,
     BaseModel,
@@ -19,7 +19,11 @@ from pydantic import (
 )
 
 MAX_MONEY = Decimal("1000000000000.00")
-MONEY_PATTERN = r"^[0-9]{1,13}(\.[0-9]{1,2})?$"
+# exactly the amounts parse_money takes: positive, at most 2 places, at most 1e12, no
+# leading zeros; stated in the API document
+MONEY_PATTERN = (
+    r"^([1-9][0-9]{0,11}(\.[0-9]{1,2})?|0\.(0[1-9]|[1-9][0-9]?)|1000000000000(\.0{1,2})?)$"
+)
 _MONEY_RE = re.compile(MONEY_PATTERN)
 
 
@@ -51,7 +55,11 @@ Money = Annotated[
     Decimal,
     BeforeValidator(parse_money),
     PlainSerializer(format_money, return_type=str),
-    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["2480000.00"]}),
+    WithJsonSchema({"type": "string", "pattern": MONEY_PATTERN, "examples": ["2480000.00"]},
+                   mode="validation"),
+    # answers also hold amounts of zero (a premium at rate 0, no deposit applied)
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,13}\.[0-9]{2}$",
+                    "examples": ["2480000.00"]}, mode="serialization"),
 ]
 
 
@@ -74,10 +82,29 @@ def datetime_to_ms(value: datetime) -> int:
     return (value - EPOCH) // timedelta(milliseconds=1)
 
 
-# The instants a request may name: datetime cannot hold 0001-01-01T00:00+01:00 in UTC, and
-# a round near year 9999 could not be extended; nothing here is older than the epoch.
+# The instants a request may name: ISO 8601 with a zone, and only that (pydantic alone would
+# also take 0.5 as a Unix time), years 1971-9997 so that every offset keeps the instant in
+# UTC's range: nothing here is older than the epoch, and a round near year 9999 could not be
+# extended. The pattern is in the API document, so what the server refuses is stated there.
+TIMESTAMP_PATTERN = (
+    r"^(19[7-9][1-9]|19[89]0|[2-8][0-9]{3}|9[0-8][0-9]{2}|99[0-8][0-9]|999[0-7])"
+    r"-(0[1-9]|1[0-2])-(0[1-9]|[12][0-9]|3[01])"
+    r"T([01][0-9]|2[0-3]):[0-5][0-9]:[0-5][0-9](\.[0-9]{1,6})?"
+    r"(Z|[+-]([01][0-9]|2[0-3]):[0-5][0-9])$"
+)
+_TIMESTAMP_RE = re.compile(TIMESTAMP_PATTERN)
 MIN_INSTANT = EPOCH
 MAX_INSTANT = datetime(9999, 1, 1, tzinfo=UTC)
+
+
+def _iso_only(value: Any) -> Any:
+    """Strings must be ISO 8601 timestamps with a zone; numbers are no timestamps here."""
+    if isinstance(value, datetime):  # set in code, not parsed from a request
+        return value
+    if not isinstance(value, str) or not _TIMESTAMP_RE.match(value):
+        raise ValueError(
+            "timestamps are ISO 8601 with a time zone, e.g. 2026-05-01T09:00:00.000Z")
+    return value
 
 
 def _aware(value: Any) -> Any:
@@ -100,7 +127,12 @@ Timestamp = Annotated[
     PlainSerializer(format_timestamp, return_type=str),
     WithJsonSchema({"type": "string", "format": "date-time"}),
 ]
-TimestampIn = Annotated[datetime, AfterValidator(_aware)]  # bodies and query strings
+# bodies and query strings
+TimestampIn = Annotated[
+    datetime, BeforeValidator(_iso_only), AfterValidator(_aware),
+    WithJsonSchema({"type": "string", "format": "date-time", "pattern": TIMESTAMP_PATTERN,
+                    "examples": ["2026-05-01T09:00:00.000Z"]}),
+]
 
 
 # Text no column can store: NUL (PostgreSQL text refuses it) and lone UTF-16 surrogates,
@@ -129,6 +161,14 @@ class RequestModel(BaseModel):
         return value
 
 
+class EmptyBody(RequestModel):
+    """An action that takes no input: send no body, or {}; any field is refused (422)."""
+
+
+# The request body of every POST that takes none: documented, and refused when not empty.
+NoBody = Annotated[EmptyBody | None, Body(description="none: send no body, or {}")]
+
+
 class ResponseModel(BaseModel):
     model_config = ConfigDict(from_attributes=True)
 
@@ -144,25 +184,46 @@ class Page(BaseModel, Generic[T]):
 
 
 
+# A cursor is the last row id as 8 big-endian bytes in unpadded base64url: opaque, and its
+# every valid form is stated by a pattern (the top bit clear, the unused low bits zero), so
+# no id past 64 bits can reach the database.
+CURSOR_PATTERN = r"^[A-Za-f][A-Za-z0-9_-]{9}[AEIMQUYcgkosw048]$"
+_CURSOR_RE = re.compile(CURSOR_PATTERN)
+
+
 def encode_cursor(last_id: int) -> str:
     """An opaque cursor for the row after which the next page starts."""
-    return base64.urlsafe_b64encode(f"id:{last_id}".encode()).decode().rstrip("=")
+    return base64.urlsafe_b64encode(last_id.to_bytes(8, "big")).decode().rstrip("=")
 
 
 def decode_cursor(cursor: str | None) -> int | None:
     """The row id in a cursor; ValueError when it was not made by encode_cursor."""
     if cursor is None:
         return None
-    try:
-        raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
-        prefix, _, value = raw.partition(":")
-        if prefix != "id" or not value.isdigit() or len(value) > 19:
-            raise ValueError
+    if not _CURSOR_RE.match(cursor):
+        raise ValueError("invalid cursor")
+    return int.from_bytes(base64.urlsafe_b64decode(cursor + "="), "big")
+
+
+def _json_integer(value: Any) -> Any:
+    """A JSON integer: 7 or 7.0 (JSON Schema's integer), never true or "7"."""
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        raise ValueError("must be a JSON integer")
+    if isinstance(value, float):
+        if not value.is_integer():
+            raise ValueError("must be a JSON integer")
         return int(value)
-    except (ValueError, UnicodeDecodeError) as exc:
-        raise ValueError("invalid cursor") from exc
+    return value
 
 
-MAX_DB_ID = 2**63 - 1
-DbId = Annotated[int, Field(strict=True, ge=1, le=MAX_DB_ID)]  # in bodies: "7" is no id
+def json_int(*, ge: int, le: int) -> Any:
+    """An integer in a request body, as JSON Schema's "integer" means it, from ge to le (the
+    bounds go before the validator, so that the API document states them)."""
+    return Annotated[int, Field(ge=ge, le=le), BeforeValidator(_json_integer)]
+
+
+# Ids, 1 to 2**53 - 1: every JSON client reads them exactly (a JavaScript number holds no
+# integer beyond), and a schema's maximum compares alike as an integer and as a double.
+MAX_DB_ID = 2**53 - 1
+DbId = json_int(ge=1, le=MAX_DB_ID)  # in bodies: "7" is no id
 IdPath = Annotated[int, Path(ge=1, le=MAX_DB_ID)]

@@ -87,6 +87,10 @@ def _validate_body(raw: bytes, content_type: str | None, errors: list) -> BidCre
             errors.append({"type": "json_invalid", "loc": ("body", exc.pos),
                            "msg": "JSON decode error"})
             return None
+        except RecursionError:  # nested deeper than the parser goes: no bid is
+            errors.append({"type": "json_invalid", "loc": ("body",),
+                           "msg": "JSON nested too deeply"})
+            return None
         except ValueError as exc:  # not UTF-8: the framework's "unparsable body"
             raise HTTPException(status_code=400) from exc
     return _validate(_BID_BODY, body, ("body",), errors)

@@ -4,7 +4,15 @@ from datetime import datetime
 from decimal import Decimal
 from enum import StrEnum
 
-from sqlalchemy import JSON, CheckConstraint, ForeignKey, Index, Numeric, String, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    CheckConstraint,
+    ForeignKey,
+    Index,
+    Numeric,
+    String,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.db import Base, BigId, IdMixin, TimestampMixin, str_enum, utcnow
@@ -85,12 +93,30 @@ class AuctionRound(IdMixin, Base):
     final_ends_at: Mapped[datetime | None]
 
 
+# The spelling-free form of a deposit reference, the same in SQLite and PostgreSQL: references
+# are ASCII (app/auctions/schemas.py), which lower() folds alike in both.
+DEPOSIT_REFERENCE_KEY = "lower(trim(deposit_reference))"
+
+
+def deposit_reference_key(reference: str) -> str:
+    """DEPOSIT_REFERENCE_KEY computed in Python."""
+    return reference.strip(" ").lower()
+
+
 class Registration(IdMixin, TimestampMixin, Base):
     __tablename__ = "registrations"
     __table_args__ = (
         UniqueConstraint("auction_id", "organization_id"),
         UniqueConstraint("auction_id", "paddle"),
         UniqueConstraint("deposit_reference"),
+        # a deposit qualifies one registration, however its reference is spelt: the key is
+        # unique, and always the reference's key (a column, not an expression index, whose
+        # text PostgreSQL reflects otherwise than it was written)
+        UniqueConstraint("deposit_reference_key"),
+        CheckConstraint(
+            "(deposit_reference IS NULL AND deposit_reference_key IS NULL)"
+            f" OR deposit_reference_key = {DEPOSIT_REFERENCE_KEY}",
+            name="deposit_reference_key_matches"),
     )
 
     auction_id: Mapped[int] = mapped_column(ForeignKey("auctions.id", ondelete="RESTRICT"))
@@ -103,6 +129,7 @@ class Registration(IdMixin, TimestampMixin, Base):
     )
     paddle: Mapped[str | None] = mapped_column(String(8))
     deposit_reference: Mapped[str | None] = mapped_column(String(128))
+    deposit_reference_key: Mapped[str | None] = mapped_column(String(128))
     # held once qualified; at settlement applied (winner), released (others) or forfeited.
     deposit_status: Mapped[DepositStatus | None] = mapped_column(str_enum(DepositStatus, "deposit_status"))
     qualified_at: Mapped[datetime | None]

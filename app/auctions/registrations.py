@@ -12,6 +12,7 @@ from app.auctions.models import (
     DepositStatus,
     Registration,
     RegistrationStatus,
+    deposit_reference_key,
 )
 from app.auctions.service import snapshot
 from app.audit import ledger
@@ -108,6 +109,9 @@ async def approve(
     await _require_open_for_registration(session, engine=engine, auction=auction)
     await _check_deposit_unused(session, deposit_reference)
     registration.deposit_reference = deposit_reference
+    registration.deposit_reference_key = deposit_reference_key(deposit_reference)
+    # the unique index decides between racing approvals of one deposit
+    await flush_or_raise(session, _deposit_used())
     registration.deposit_status = DepositStatus.held
     registration.qualified_at = utcnow()
     registration.decided_by_id = principal.user_id
@@ -118,12 +122,18 @@ async def approve(
     return registration
 
 
+def _deposit_used() -> Conflict:
+    return Conflict("This deposit already qualified a registration.", code="deposit_already_used")
+
+
 async def _check_deposit_unused(session: AsyncSession, deposit_reference: str) -> None:
+    """Refused when a registration holds the same reference, whatever its case or spaces."""
     used = await session.scalar(
-        select(Registration.id).where(Registration.deposit_reference == deposit_reference)
+        select(Registration.id).where(
+            Registration.deposit_reference_key == deposit_reference_key(deposit_reference))
     )
     if used is not None:
-        raise Conflict("This deposit already qualified a registration.", code="deposit_already_used")
+        raise _deposit_used()
 
 
 async def _assign_paddle(session: AsyncSession, registration: Registration) -> None:

@@ -20,7 +20,7 @@ from app.auctions.schemas import (
 )
 from app.db import SessionDep
 from app.pagination import PageDep
-from app.schemas import MAX_DB_ID, IdPath, Page
+from app.schemas import MAX_DB_ID, IdPath, NoBody, Page
 from app.security import AdminUser, CurrentUser, EnterpriseUser, OptionalUser
 
 router = APIRouter(prefix="/auctions", tags=["auctions"])
@@ -103,7 +103,8 @@ bidders_router = APIRouter(prefix="/auctions", tags=["auctions"])
 
 @bidders_router.post("/{auction_id}/registrations", status_code=201, response_model=RegistrationOut)
 async def register(
-    session: SessionDep, engine: EngineDep, principal: EnterpriseUser, auction_id: IdPath
+    session: SessionDep, engine: EngineDep, principal: EnterpriseUser, auction_id: IdPath,
+    body: NoBody = None,
 ) -> RegistrationOut:
     """Apply to bid (enterprise); pending until admin qualifies it."""
     auction = await service.get_auction(session, auction_id=auction_id)
@@ -156,7 +157,8 @@ async def approve_registration(
     "/{auction_id}/registrations/{registration_id}/reject", response_model=RegistrationOut
 )
 async def reject_registration(
-    session: SessionDep, principal: AdminUser, auction_id: IdPath, registration_id: IdPath
+    session: SessionDep, principal: AdminUser, auction_id: IdPath, registration_id: IdPath,
+    body: NoBody = None,
 ) -> RegistrationOut:
     """Refuse a pending registration (admin)."""
     auction = await service.get_auction(session, auction_id=auction_id)

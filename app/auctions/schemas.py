@@ -15,7 +15,7 @@ from pydantic import (
 
 from app.auctions.domain.registry import RoundKind
 from app.auctions.models import AuctionOutcome, AuctionStatus, RegistrationStatus
-from app.schemas import DbId, Money, RequestModel, ResponseModel, Timestamp, TimestampIn
+from app.schemas import DbId, Money, RequestModel, ResponseModel, Timestamp, TimestampIn, json_int
 
 RATE_PATTERN = r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$"
 _RATE_RE = re.compile(RATE_PATTERN)
@@ -42,15 +42,16 @@ Rate = Annotated[
 
 class RoundIn(RequestModel):
     kind: RoundKind
-    starts_at: TimestampIn
-    ends_at: TimestampIn
+    starts_at: TimestampIn = Field(examples=["2026-05-01T09:00:00.000Z"])
+    ends_at: TimestampIn = Field(
+        examples=["2026-05-01T10:00:00.000Z"], description="after starts_at, within 30 days")
     step: Money | None = Field(default=None, description="dutch: the price drop per interval")
-    interval_seconds: Annotated[int | None, Field(strict=True, ge=1, le=86400)] = Field(
+    interval_seconds: json_int(ge=1, le=86400) | None = Field(
         default=None, description="dutch: seconds between drops (or interval_ms)")
-    interval_ms: Annotated[int | None, Field(strict=True, ge=1, le=86_400_000)] = Field(
+    interval_ms: json_int(ge=1, le=86_400_000) | None = Field(
         default=None, description="dutch: milliseconds between drops (or interval_seconds)")
     floor: Money | None = Field(default=None, description="dutch: the lowest clock price")
-    advance: Annotated[int | None, Field(strict=True, ge=1, le=1000)] = Field(
+    advance: json_int(ge=1, le=1000) | None = Field(
         default=None, description="non-final rounds: how many of the best bidders go on")
 
     @model_validator(mode="after")
@@ -65,9 +66,11 @@ class RoundIn(RequestModel):
 
 
 class AntiSniping(RequestModel):
-    window_seconds: Annotated[int, Field(strict=True, ge=0, le=3600)] = 0
-    extension_seconds: Annotated[int, Field(strict=True, ge=0, le=3600)] = 0
-    hard_close_at: TimestampIn | None = None
+    window_seconds: json_int(ge=0, le=3600) = 0
+    extension_seconds: json_int(ge=0, le=3600) = 0
+    hard_close_at: TimestampIn | None = Field(
+        default=None, examples=["2026-05-01T10:30:00.000Z"],
+        description="never before the last round's ends_at")
 
 
 class AuctionCreate(RequestModel):
@@ -78,7 +81,7 @@ class AuctionCreate(RequestModel):
     anti_sniping: AntiSniping = AntiSniping()
     buyer_premium_rate: Rate = Decimal("0")
     seller_commission_rate: Rate = Decimal("0")
-    payment_days: Annotated[int, Field(strict=True, ge=1, le=365)] = 30
+    payment_days: json_int(ge=1, le=365) = 30
 
     @model_validator(mode="after")
     def _rounds_in_sequence(self) -> "AuctionCreate":

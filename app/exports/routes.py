@@ -104,7 +104,7 @@ async def export_settlements(
 ) -> StreamingResponse:
     """Settlements ordered by (created_at, id), read from one database snapshot in constant
     memory. Filter times are ISO 8601 with a zone, taken to the millisecond; `from` is
-    inclusive, `to` exclusive."""
+    inclusive, `to` exclusive (so `from` at or after `to` selects nothing)."""
     try:
         filters = exports.ExportFilters(created_from, created_to, institute)
     except ValueError as exc:

@@ -90,8 +90,7 @@ class ExportFilters:
         for name in ("created_from", "created_to"):
             if (value := getattr(self, name)) is not None:
                 object.__setattr__(self, name, to_utc_ms(value))
-        if self.created_from and self.created_to and self.created_from >= self.created_to:
-            raise ValueError("'from' must be before 'to'")
+        # from at or after to is an empty range: it selects nothing, like any other filter
 
     def as_dict(self) -> dict[str, Any]:
         return {

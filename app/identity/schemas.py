@@ -2,12 +2,20 @@
 
 from typing import Annotated
 
-from pydantic import EmailStr, Field, StringConstraints, field_validator
+from pydantic import ConfigDict, StringConstraints, field_validator
 
 from app.identity.models import OrgKind
-from app.schemas import MAX_DB_ID, RequestModel, ResponseModel, Timestamp
+from app.schemas import DbId, RequestModel, ResponseModel, Timestamp
 from app.security import Role
 
+# An address as mail systems take it, stated as a pattern so the API document says exactly
+# what is accepted: dot-atoms at both sides of the @, a domain of DNS labels ending in a
+# letters-only top-level label.
+_ATOM = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~-]+"
+EMAIL_PATTERN = (
+    rf"^{_ATOM}(\.{_ATOM})*@([A-Za-z0-9]([A-Za-z0-9-]{{0,61}}[A-Za-z0-9])?\.)+[A-Za-z]{{2,63}}$"
+)
+Email = Annotated[str, StringConstraints(min_length=6, max_length=254, pattern=EMAIL_PATTERN)]
 Password = Annotated[str, StringConstraints(min_length=8, max_length=128)]
 
 
@@ -24,10 +32,20 @@ class OrganizationOut(ResponseModel):
 
 
 class UserCreate(RequestModel):
-    email: Annotated[EmailStr, Field(max_length=254)]
+    """An admin belongs to no organisation (organization_id absent or null); every other
+    role needs one of its kind (institute, enterprise, auditor)."""
+
+    model_config = ConfigDict(json_schema_extra={
+        "if": {"properties": {"role": {"const": "admin"}}, "required": ["role"]},
+        "then": {"properties": {"organization_id": {"type": "null"}}},
+        "else": {"required": ["organization_id"],
+                 "properties": {"organization_id": {"type": "integer"}}},
+    })
+
+    email: Email
     password: Password
     role: Role
-    organization_id: int | None = Field(default=None, strict=True, ge=1, le=MAX_DB_ID)
+    organization_id: DbId | None = None
 
     @field_validator("email")
     @classmethod

@@ -73,11 +73,13 @@ async def _check_role_fits_organization(
         return
     if organization_id is None:
         raise Unprocessable(f"A {role.value} user needs an organization.", code="organization_required")
+    # (the two rules above are in the API document; those below depend on the organisation,
+    # which a well-formed request cannot know: 404 and 409, not 422)
     org = await session.get(Organization, organization_id)
     if org is None:
-        raise Unprocessable("The organization does not exist.", code="organization_not_found")
+        raise NotFound("The organization does not exist.", code="organization_not_found")
     if org.kind != wanted:
-        raise Unprocessable(
+        raise Conflict(
             f"A {role.value} user must belong to a {wanted.value} organization.",
             code="role_organization_mismatch",
         )

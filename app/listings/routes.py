@@ -10,7 +10,7 @@ from app.listings.models import IpType, ListingStatus, TransferMode
 from app.listings.rules import Action
 from app.listings.schemas import ListingCreate, ListingOut, ListingUpdate, RejectRequest
 from app.pagination import PageDep
-from app.schemas import MAX_DB_ID, TEXT_PATTERN, IdPath, Page
+from app.schemas import MAX_DB_ID, TEXT_PATTERN, IdPath, NoBody, Page
 from app.security import AdminUser, CurrentUser, InstituteUser, OptionalUser
 
 router = APIRouter(prefix="/listings", tags=["listings"])
@@ -74,13 +74,17 @@ async def _transition(session, principal, listing_id: int, action: Action, reaso
 
 
 @router.post("/{listing_id}/submit", response_model=ListingOut)
-async def submit_listing(session: SessionDep, principal: CurrentUser, listing_id: IdPath):
+async def submit_listing(
+    session: SessionDep, principal: CurrentUser, listing_id: IdPath, body: NoBody = None
+):
     """Send a draft for review (its institute)."""
     return await _transition(session, principal, listing_id, Action.submit)
 
 
 @router.post("/{listing_id}/approve", response_model=ListingOut)
-async def approve_listing(session: SessionDep, principal: AdminUser, listing_id: IdPath):
+async def approve_listing(
+    session: SessionDep, principal: AdminUser, listing_id: IdPath, body: NoBody = None
+):
     """Approve a listing under review (admin)."""
     return await _transition(session, principal, listing_id, Action.approve)
 
@@ -94,6 +98,8 @@ async def reject_listing(
 
 
 @router.post("/{listing_id}/withdraw", response_model=ListingOut)
-async def withdraw_listing(session: SessionDep, principal: CurrentUser, listing_id: IdPath):
+async def withdraw_listing(
+    session: SessionDep, principal: CurrentUser, listing_id: IdPath, body: NoBody = None
+):
     """Withdraw a listing not yet in auction (its institute or admin)."""
     return await _transition(session, principal, listing_id, Action.withdraw)

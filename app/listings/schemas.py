@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, model_validator
 
 from app.listings.models import IpType, ListingStatus, TransferMode
-from app.schemas import Money, RequestModel, ResponseModel, Timestamp
+from app.schemas import Money, RequestModel, ResponseModel, Timestamp, json_int
 
 Title = Annotated[str, StringConstraints(min_length=3, max_length=200)]
 Summary = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
@@ -13,7 +13,7 @@ FieldSlug = Annotated[str, StringConstraints(pattern=r"^[a-z][a-z0-9_]{1,39}$")]
 PatentNumber = Annotated[str, StringConstraints(min_length=1, max_length=64, pattern=r"^[A-Za-z0-9./ -]+$")]
 PatentNumbers = Annotated[list[PatentNumber], Field(max_length=100)]
 # Strict: a JSON true or "7" is not a TRL.
-Trl = Annotated[int, Field(strict=True, ge=1, le=9)]
+Trl = json_int(ge=1, le=9)
 Currency = Annotated[str, StringConstraints(pattern=r"^CNY$")]
 
 
@@ -40,26 +40,26 @@ class ListingCreate(RequestModel):
         return self
 
 
+def _unchanged() -> None:
+    # a factory, not a default: the API document then shows no "default": null for fields
+    # that may not be null
+    return None
+
+
 class ListingUpdate(RequestModel):
-    """Fields to change; absent fields stay, reserve_price null removes the reserve."""
+    """Fields to change: absent fields stay; none may be null but reserve_price, whose null
+    removes the reserve."""
 
-    title: Title | None = None
-    summary: Summary | None = None
-    field: FieldSlug | None = None
-    ip_type: IpType | None = None
-    patent_numbers: PatentNumbers | None = None
-    trl: Trl | None = None
-    transfer_mode: TransferMode | None = None
-    starting_price: Money | None = None
+    title: Title = Field(default_factory=_unchanged)
+    summary: Summary = Field(default_factory=_unchanged)
+    field: FieldSlug = Field(default_factory=_unchanged)
+    ip_type: IpType = Field(default_factory=_unchanged)
+    patent_numbers: PatentNumbers = Field(default_factory=_unchanged)
+    trl: Trl = Field(default_factory=_unchanged)
+    transfer_mode: TransferMode = Field(default_factory=_unchanged)
+    starting_price: Money = Field(default_factory=_unchanged)
     reserve_price: Money | None = None
-    currency: Currency | None = None
-
-    @model_validator(mode="after")
-    def _no_nulls_but_reserve(self) -> "ListingUpdate":
-        for name in self.model_fields_set - {"reserve_price"}:
-            if getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+    currency: Currency = Field(default_factory=_unchanged)
 
 
 class RejectRequest(RequestModel):

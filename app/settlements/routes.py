@@ -5,9 +5,8 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 
 from app.db import SessionDep
-from app.errors import Unprocessable
 from app.pagination import PageDep
-from app.schemas import MAX_DB_ID, IdPath, Page, TimestampIn
+from app.schemas import MAX_DB_ID, IdPath, NoBody, Page, TimestampIn
 from app.security import AdminUser, CurrentUser
 from app.settlements import service
 from app.settlements.models import SettlementStatus
@@ -28,9 +27,7 @@ async def list_settlements(
     auction: Annotated[int | None, Query(ge=1, le=MAX_DB_ID, description="auction id")] = None,
 ):
     """Settlements the caller may read, newest first: admin and auditor all, an institute
-    those of its listings, an enterprise its own."""
-    if created_from is not None and created_to is not None and created_from > created_to:
-        raise Unprocessable("'from' must not be after 'to'.", code="invalid_range")
+    those of its listings, an enterprise its own. `from` after `to` selects nothing."""
     filters = service.SettlementFilters(
         created_from=created_from, created_to=created_to, institute=institute, status=status,
         auction=auction,
@@ -65,14 +62,18 @@ async def confirm_payment(
 
 
 @router.post("/{settlement_id}/complete", response_model=SettlementOut)
-async def complete(session: SessionDep, principal: AdminUser, settlement_id: IdPath) -> SettlementOut:
+async def complete(
+    session: SessionDep, principal: AdminUser, settlement_id: IdPath, body: NoBody = None
+) -> SettlementOut:
     """The outcome has been transferred: paid -> completed (admin)."""
     settlement = await service.complete(session, principal=principal, settlement_id=settlement_id)
     return service.to_out(settlement, principal)
 
 
 @router.post("/{settlement_id}/default", response_model=SettlementOut)
-async def default(session: SessionDep, principal: AdminUser, settlement_id: IdPath) -> SettlementOut:
+async def default(
+    session: SessionDep, principal: AdminUser, settlement_id: IdPath, body: NoBody = None
+) -> SettlementOut:
     """The buyer did not pay: pending_payment -> defaulted, deposit forfeited; the runner-up
     (best bid of another bidder meeting the reserve) gets a second-chance settlement at his
     best bid, else the listing goes unsold (admin)."""

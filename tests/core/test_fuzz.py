@@ -20,9 +20,8 @@ from schemathesis.specs.openapi.checks import (
     status_code_conformance,
 )
 
-from app.security import Role
-from tests.support.auctions import API, LISTING, approved_listing
-from tests.support.live import auction_body, later, register_and_qualify
+from tests.support.auctions import API
+from tests.support.live import little_of_everything
 from tests.support.server import LiveServer
 
 MAX_EXAMPLES = 12
@@ -72,17 +71,7 @@ async def live(app, settings):
 @pytest.fixture
 async def world(actors) -> dict:
     """A little of everything at small ids, so generated ids often hit real rows."""
-    institute = await actors.user(Role.institute)
-    enterprise = await actors.user(Role.enterprise)
-    draft = await actors.client.post(f"{API}/listings", json=LISTING, headers=institute.headers)
-    assert draft.status_code == 201, draft.text
-    listing_id = await approved_listing(actors, institute)
-    body = auction_body(listing_id, starts_at=later(-1), ends_at=later(3600))
-    created = await actors.client.post(f"{API}/auctions", json=body, headers=actors.admin.headers)
-    assert created.status_code == 201, created.text
-    auction_id = created.json()["id"]
-    await register_and_qualify(actors.client, actors.admin, auction_id, enterprise)
-    return {"admin": actors.admin, "enterprise": enterprise, "auction_id": auction_id}
+    return await little_of_everything(actors)
 
 
 def _schema(request, app, live: LiveServer, headers: dict[str, str], *, coverage: bool):

@@ -127,8 +127,7 @@ async def test_empty_export_still_has_a_manifest(client, seeded, auditor):
     {"format": "xml"},
     {"from": "2026-03-01T00:00:00"},  # no zone
     {"from": "yesterday"},
-    {"from": "2026-03-02T00:00:00Z", "to": "2026-03-01T00:00:00Z"},
-    {"from": "2026-03-01T00:00:00Z", "to": "2026-03-01T00:00:00Z"},
+    # (from at or after to is an empty range, not an error: tests/core/test_hostile_input.py)
     {"institute": "0"},
     {"from": "0001-01-01T00:00:00+01:00"}, {"to": "9999-12-31T23:59:59-01:00"},  # no UTC instant
 ])

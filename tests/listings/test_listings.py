@@ -328,7 +328,7 @@ async def test_filters(actors, client, app):
 @pytest.mark.parametrize("params", [
     {"status": "bogus"}, {"ip_type": "x"}, {"transfer_mode": "lease"}, {"trl_min": 0},
     {"trl_max": 10}, {"trl_min": "x"}, {"institute": 0}, {"q": ""}, {"q": "x" * 201},
-    {"field": "f" * 41}, {"limit": 0}, {"limit": 1001}, {"limit": "ten"}, {"cursor": "c" * 65},
+    {"field": "f" * 41}, {"limit": 0}, {"limit": 1001}, {"limit": "ten"},
     {"q": "a\x00"}, {"field": "new\x00energy"},
 ])
 async def test_bad_query_parameters_are_422(client, params):
@@ -341,7 +341,8 @@ def b64(raw: str) -> str:
 
 
 @pytest.mark.parametrize("cursor", ["!!", "%%%", b64("id:"), b64("x:5"), b64("id:-1"),
-                                    b64("id:abc"), b64("id:" + "9" * 20), b64("id:1:2")])
+                                    b64("id:abc"), b64("id:" + "9" * 20), b64("id:1:2"),
+                                    "c" * 65])
 async def test_bad_cursor_is_422(client, cursor):
     response = await client.get(f"{API}/listings", params={"cursor": cursor})
     assert_problem(response, 422, "invalid_cursor")

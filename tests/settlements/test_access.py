@@ -112,7 +112,7 @@ async def test_filters_and_pages(app, actors, client, world):
 @pytest.mark.parametrize("params", [
     {"from": "2026-01-01T00:00:00"}, {"to": "yesterday"}, {"status": "lost"},
     {"institute": "0"}, {"limit": "0"}, {"limit": "1001"}, {"cursor": "nope"},
-    {"from": "2026-02-01T00:00:00Z", "to": "2026-01-01T00:00:00Z"},
+    # (from after to is an empty range, not an error: tests/core/test_hostile_input.py)
     {"from": "0001-01-01T00:00:00+01:00"}, {"to": "9999-12-31T23:59:59-01:00"},  # no UTC instant
 ])
 async def test_bad_filters_are_422(client, actors, params):

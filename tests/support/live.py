@@ -303,3 +303,22 @@ def now() -> datetime:
 
 def later(seconds: float) -> datetime:
     return now() + timedelta(seconds=seconds)
+
+
+async def little_of_everything(actors: Actors) -> dict:
+    """A draft listing, an approved one in an open english auction, and a qualified bidder:
+    rows at small ids, so that generated ids (fuzzing) often hit real ones."""
+    from tests.support.auctions import LISTING
+
+    institute = await actors.user(Role.institute)
+    enterprise = await actors.user(Role.enterprise)
+    draft = await actors.client.post(f"{API}/listings", json=LISTING, headers=institute.headers)
+    assert draft.status_code == 201, draft.text
+    listing_id = await approved_listing(actors, institute)
+    body = auction_body(listing_id, starts_at=later(-1), ends_at=later(3600))
+    created = await actors.client.post(f"{API}/auctions", json=body, headers=actors.admin.headers)
+    assert created.status_code == 201, created.text
+    auction_id = created.json()["id"]
+    await register_and_qualify(actors.client, actors.admin, auction_id, enterprise)
+    return {"admin": actors.admin, "institute": institute, "enterprise": enterprise,
+            "auction_id": auction_id}

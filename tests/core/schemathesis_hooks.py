@@ -1,0 +1,50 @@
+"""schemathesis hooks for tests/core/test_schemathesis.py (loaded via SCHEMATHESIS_HOOKS).
+
+JSON Schema cannot compare two fields, so the order rules of an auction's schedule (each
+round ends after it starts and starts after the one before ends; hard_close_at is not before
+the last end; interval_seconds or interval_ms, not both) are in the API document as words.
+Before a call, a generated schedule is made to follow them; everything else of the body stays
+as generated, and schemathesis judges the case (positive or negative) on what is sent."""
+
+from datetime import UTC, datetime, timedelta
+
+import schemathesis
+
+from app.schemas import _TIMESTAMP_RE
+
+
+def _instant(value: object) -> datetime | None:
+    if not isinstance(value, str) or not _TIMESTAMP_RE.match(value):
+        return None
+    try:
+        return datetime.fromisoformat(value.replace("Z", "+00:00")).astimezone(UTC)
+    except ValueError:
+        return None
+
+
+def _iso(moment: datetime) -> str:
+    return moment.isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
+@schemathesis.hook
+def before_call(context, case, kwargs) -> None:
+    if case.method.upper() != "POST" or not case.path.endswith("/auctions"):
+        return
+    body = case.body
+    if not isinstance(body, dict) or not isinstance(body.get("rounds"), list):
+        return
+    rounds = [r for r in body["rounds"] if isinstance(r, dict)]
+    instants = [_instant(r.get(k)) for r in rounds for k in ("starts_at", "ends_at")]
+    if not rounds or None in instants:
+        return
+    start = min(instants)
+    if start.year > 9990:
+        return
+    for i, round_ in enumerate(rounds):
+        round_["starts_at"] = _iso(start + timedelta(hours=2 * i))
+        round_["ends_at"] = _iso(start + timedelta(hours=2 * i + 1))
+        if round_.get("interval_seconds") is not None and round_.get("interval_ms") is not None:
+            round_["interval_ms"] = None
+    anti = body.get("anti_sniping")
+    if isinstance(anti, dict) and _instant(anti.get("hard_close_at")) is not None:
+        anti["hard_close_at"] = _iso(start + timedelta(hours=2 * len(rounds)))
