@@ -27,6 +27,7 @@ from app.middleware import BodySizeLimit, RequestMetrics
 from app.ratelimit import RateLimiter
 from app.redis import create_redis, redis_url_or_embedded
 from app.security import TokenCache
+from app.sessions.routes import router as sessions_router
 from app.settings import Settings, get_settings
 from app.settlements.routes import router as settlements_router
 
@@ -119,7 +120,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
         app.include_router(bench_router)
     for router in (
         auctions_router, result_router, bidders_router, identity_router, listings_router,
-        settlements_router, audit_router, export_router,
+        settlements_router, audit_router, export_router, sessions_router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     app.include_router(ops.router)

@@ -15,6 +15,7 @@ from app.db import commit
 from app.listings.models import Listing, ListingStatus
 from app.money import from_minor
 from app.schemas import ms_to_datetime
+from app.sessions import lifecycle
 from app.settlements import service as settlements
 
 log = structlog.get_logger()
@@ -143,7 +144,8 @@ async def finalise(
     closed_at = ms_to_datetime(int(result.closed_at_ms))
     claimed = await session.execute(
         update(Auction)
-        .where(Auction.id == auction_id, Auction.status.not_in([AuctionStatus.closed]))
+        .where(Auction.id == auction_id,
+               Auction.status.not_in([AuctionStatus.closed, AuctionStatus.cancelled]))
         .values(
             status=AuctionStatus.closed, closed_at=closed_at,
             outcome=AuctionOutcome.sold if sold else AuctionOutcome.unsold,
@@ -175,6 +177,7 @@ async def finalise(
         session, engine=engine, auction_id=auction_id, winner_registration_id=winner_registration,
         hammer_price=from_minor(outcome.price) if sold else None, closed_at=closed_at,
     )
+    await lifecycle.lot_closed(session, engine=engine, auction_id=auction_id)
     return True
 
 
@@ -183,7 +186,7 @@ async def reload_lost_rounds(engine: Engine, sessionmaker: async_sessionmaker[As
     rebuilt = 0
     async with sessionmaker() as session:
         auctions = (await session.scalars(
-            select(Auction).where(Auction.status == AuctionStatus.scheduled)
+            select(Auction).where(Auction.status == AuctionStatus.scheduled, Auction.lot_hold.is_(None))
             .order_by(Auction.id).limit(RELOAD_BATCH)
         )).all()
         for auction in auctions:
