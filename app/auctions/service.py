@@ -228,6 +228,7 @@ async def describe(
         starts_at=ms_to_datetime(snap.spec.starts_at_ms), ends_at=ms_to_datetime(snap.state.ends_at_ms),
         bid_count=view.state.bid_count, outcome=auction.outcome,
         server_time=ms_to_datetime(snap.now_ms), created_at=auction.created_at,
+        session_id=auction.session_id, lot_number=auction.lot_number,
     )
 
 

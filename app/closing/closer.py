@@ -201,7 +201,8 @@ async def reload_lost_rounds(engine: Engine, sessionmaker: async_sessionmaker[As
 async def run_closer(
     engine: Engine, sessionmaker: async_sessionmaker[AsyncSession], *, stop: asyncio.Event
 ) -> None:
-    """Poll for due rounds until stop is set; now and then, rebuild rounds Redis lost."""
+    """Poll for due rounds until stop is set; now and then, rebuild rounds Redis lost and
+    finish sessions whose lots are all closed."""
     loop = asyncio.get_running_loop()
     next_reload = 0.0
     while not stop.is_set():
@@ -209,6 +210,7 @@ async def run_closer(
             if loop.time() >= next_reload:
                 next_reload = loop.time() + RELOAD_SECONDS
                 await reload_lost_rounds(engine, sessionmaker)
+                await lifecycle.finish_sessions(sessionmaker)
             await close_due(engine, sessionmaker)
         except Exception:
             log.exception("closer_pass_failed")

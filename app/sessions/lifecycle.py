@@ -3,10 +3,10 @@ deposit, a live session's next lot, the session's finish. Called by app.closing.
 
 import structlog
 from sqlalchemy import select, update
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auctions.engine import Engine
-from app.auctions.models import Auction, LotHold
+from app.auctions.models import Auction, AuctionStatus, LotHold
 from app.auctions.trail.rebuild import load_round
 from app.audit import ledger
 from app.db import after_commit, utcnow
@@ -14,7 +14,7 @@ from app.schemas import ms_to_datetime
 from app.sessions import rules
 from app.sessions.deposits import mark_applied, release_unused
 from app.sessions.models import AuctionSession, SessionMode, SessionStatus
-from app.sessions.service import lot_count, place_lot
+from app.sessions.service import open_lot_count, place_lot
 
 log = structlog.get_logger()
 
@@ -22,8 +22,9 @@ log = structlog.get_logger()
 async def lot_closed(session: AsyncSession, *, engine: Engine, auction_id: int) -> None:
     """A lot was finalised (this transaction): carry on with its session, if it has one.
 
-    The closer's transaction already holds the ledger head, so closes of one session's lots
-    run one after another: the last of them sees every other lot closed and finishes it."""
+    The session row is not locked here: the closer already holds the auction row and the
+    ledger head, and the session's own changes lock the session row first. Finishing the
+    session therefore runs once this commits, in a transaction of its own."""
     auction = await session.get(Auction, auction_id)
     if auction is None or auction.session_id is None:
         return
@@ -33,8 +34,8 @@ async def lot_closed(session: AsyncSession, *, engine: Engine, auction_id: int) 
         return
     if event.mode is SessionMode.live:
         await open_next_lot(session, engine=engine, event=event)
-    if await lot_count(session, session_id=event.id, open_only=True) == 0:
-        await _finish(session, event)
+    session_id = event.id
+    after_commit(session, lambda: finish_if_done(session, session_id=session_id))
 
 
 async def open_next_lot(session: AsyncSession, *, engine: Engine, event: AuctionSession) -> bool:
@@ -66,17 +67,33 @@ async def open_next_lot(session: AsyncSession, *, engine: Engine, event: Auction
     return True
 
 
-async def _finish(session: AsyncSession, event: AuctionSession) -> None:
-    finished = await session.execute(
-        update(AuctionSession)
-        .where(AuctionSession.id == event.id, AuctionSession.status == SessionStatus.published)
-        .values(status=SessionStatus.finished, finished_at=utcnow())
-        .execution_options(synchronize_session=False)
-    )
-    if finished.rowcount != 1:
-        return
-    await session.refresh(event)
+async def finish_if_done(session: AsyncSession, *, session_id: int) -> bool:
+    """Finish a published session none of whose lots is still to close (in a transaction of
+    its own): deposits still held are released. True if this call finished it."""
+    event = await session.scalar(
+        select(AuctionSession).where(AuctionSession.id == session_id).with_for_update()
+        .execution_options(populate_existing=True))
+    if event.status is not SessionStatus.published or await open_lot_count(
+        session, session_id=session_id
+    ):
+        await session.rollback()
+        return False
+    event.status, event.finished_at = SessionStatus.finished, utcnow()
     released = await release_unused(session, session_id=event.id)
     await ledger.append(session, actor_id=None, action="session.finished", entity_type="session",
                         entity_id=event.id, payload={"released_session_registration_ids": released})
+    await session.commit()
     log.info("session_finished", session_id=event.id)
+    return True
+
+
+async def finish_sessions(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Finish every published session whose lots are all closed (a finish lost to a crash
+    between a lot's close and its session's finish); how many were finished."""
+    open_lots = select(Auction.id).where(
+        Auction.session_id == AuctionSession.id,
+        Auction.status.not_in([AuctionStatus.closed, AuctionStatus.cancelled]))
+    async with sessionmaker() as session:
+        due = (await session.scalars(select(AuctionSession.id).where(
+            AuctionSession.status == SessionStatus.published, ~open_lots.exists()).limit(100))).all()
+        return sum([await finish_if_done(session, session_id=session_id) for session_id in due])

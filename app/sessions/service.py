@@ -234,10 +234,10 @@ async def _unload(engine: Engine, auction_ids: Sequence[int]) -> None:
         await engine.unschedule_deadline(auction_id)
 
 
-async def lot_count(session: AsyncSession, *, session_id: int, open_only: bool = False) -> int:
-    """How many lots the session has (open_only: not yet closed or withdrawn)."""
-    stmt = select(func.count()).select_from(Auction).where(Auction.session_id == session_id)
-    if open_only:
-        stmt = stmt.where(Auction.status.not_in([AuctionStatus.closed, AuctionStatus.cancelled]))
-    return int(await session.scalar(stmt) or 0)
-
+async def open_lot_count(session: AsyncSession, *, session_id: int) -> int:
+    """How many of the session's lots are still to close (neither closed nor withdrawn)."""
+    return int(await session.scalar(
+        select(func.count()).select_from(Auction).where(
+            Auction.session_id == session_id,
+            Auction.status.not_in([AuctionStatus.closed, AuctionStatus.cancelled]))
+    ) or 0)

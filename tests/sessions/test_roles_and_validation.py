@@ -124,3 +124,27 @@ async def test_bad_input_is_refused_and_changes_nothing(actors, client):
     reg = await client.post(f"{API}/sessions/{sid}/registrations", headers=other.headers)
     await refused(f"/sessions/{sid}/registrations/{reg.json()['id']}/approve",
                   {"deposit_reference": "D-1"}, 409, "deposit_already_used")
+
+
+async def test_sealed_lots_hide_price_and_count_and_registration_closes(actors, client):
+    bidder = await actors.user(Role.enterprise)
+    sid = (await create_session(actors))["id"]
+    lot = await add_lot(actors, sid, await approved_listing(actors),
+                        rounds=[{"kind": "sealed_first_price"}])
+    await publish(actors, sid)
+    await qualify(actors, sid, bidder)
+    placed = await client.post(f"{API}/auctions/{lot['auction_id']}/bids", json={"amount": "2100000.00"},
+                               headers=bidder.headers)
+    assert placed.status_code == 201, placed.text
+    public = (await client.get(f"{API}/sessions/{sid}")).json()["lots"][0]
+    assert (public["current_price"], public["bid_count"]) == (None, None)
+    staff = (await client.get(f"{API}/sessions/{sid}", headers=actors.admin.headers)).json()["lots"][0]
+    assert staff["bid_count"] == 1  # a sealed round has no current price until it closes
+    auction = (await client.get(f"{API}/auctions/{lot['auction_id']}")).json()
+    assert (auction["session_id"], auction["lot_number"]) == (sid, 1)
+
+    closed = (await create_session(actors, registration_closes_at="2020-01-01T00:00:00Z"))["id"]
+    await add_lot(actors, closed, await approved_listing(actors))
+    await publish(actors, closed)
+    late = await client.post(f"{API}/sessions/{closed}/registrations", headers=bidder.headers)
+    assert late.status_code == 409 and late.json()["code"] == "registration_closed"
