@@ -46,13 +46,13 @@ async def create_auction(
     auction = Auction(
         listing_id=listing.id, created_by_id=principal.user_id, status=AuctionStatus.scheduled,
         currency=listing.currency, starting_price=starting_price or listing.starting_price,
-        lot_hold=lot_hold,
         reserve_price=listing.reserve_price, bid_increment=data.bid_increment,
         deposit_amount=data.deposit_amount, window_seconds=data.anti_sniping.window_seconds,
         extension_seconds=data.anti_sniping.extension_seconds,
         hard_close_at=data.anti_sniping.hard_close_at,
         buyer_premium_rate=data.buyer_premium_rate,
         seller_commission_rate=data.seller_commission_rate, payment_days=data.payment_days,
+        lot_hold=lot_hold,
     )
     session.add(auction)
     await session.flush()

@@ -3,6 +3,7 @@
 from app.security import Role
 from tests.sessions.helpers import add_lot, create_session, publish, qualify, session_body
 from tests.support.auctions import API, approved_listing
+from tests.support.live import ms
 
 
 async def test_draft_is_hidden_until_published(actors, client):
@@ -148,3 +149,18 @@ async def test_sealed_lots_hide_price_and_count_and_registration_closes(actors, 
     await publish(actors, closed)
     late = await client.post(f"{API}/sessions/{closed}/registrations", headers=bidder.headers)
     assert late.status_code == 409 and late.json()["code"] == "registration_closed"
+
+
+async def test_max_extension_sets_each_lots_hard_close(actors, client):
+    sid = (await create_session(actors, lot_duration_seconds=120, stagger_seconds=30,
+                                anti_sniping={"window_seconds": 10, "extension_seconds": 20,
+                                              "max_extension_seconds": 45}))["id"]
+    for _ in range(2):
+        await add_lot(actors, sid, await approved_listing(actors))
+    await publish(actors, sid)
+    for lot in (await client.get(f"{API}/sessions/{sid}")).json()["lots"]:
+        auction = (await client.get(f"{API}/auctions/{lot['auction_id']}")).json()
+        assert auction["anti_sniping"] == {"window_seconds": 10, "extension_seconds": 20,
+                                           "hard_close_at": auction["anti_sniping"]["hard_close_at"]}
+        assert ms(auction["anti_sniping"]["hard_close_at"]) == ms(lot["ends_at"]) + 45_000
+        assert auction["rounds"][-1]["ends_at"] == lot["ends_at"]
