@@ -210,7 +210,7 @@ async def run_closer(
             if loop.time() >= next_reload:
                 next_reload = loop.time() + RELOAD_SECONDS
                 await reload_lost_rounds(engine, sessionmaker)
-                await lifecycle.finish_sessions(sessionmaker)
+                await lifecycle.finish_sessions(sessionmaker=sessionmaker)
             await close_due(engine, sessionmaker)
         except Exception:
             log.exception("closer_pass_failed")

@@ -10,8 +10,7 @@ from app.sessions.models import SessionRegistration
 
 
 async def mark_applied(session: AsyncSession, *, auction: Auction) -> None:
-    """After a lot's settlement: if it applied its winner's session deposit, record that on his
-    session registration."""
+    """Record on the winner's session registration that this lot's settlement applied it."""
     row = (await session.execute(
         select(Registration.session_registration_id, Registration.deposit_status)
         .join(Auction, Auction.winning_registration_id == Registration.id)
@@ -32,8 +31,7 @@ async def mark_applied(session: AsyncSession, *, auction: Auction) -> None:
 
 
 async def release_unused(session: AsyncSession, *, session_id: int) -> list[int]:
-    """Release the deposits still held (their bidders won nothing), on the session registration
-    and its lots' registrations; the released session registrations' ids."""
+    """Release the session deposits still held (won nothing); the released registrations' ids."""
     held = (SessionRegistration.session_id == session_id,
             SessionRegistration.status == RegistrationStatus.qualified,
             SessionRegistration.deposit_status == DepositStatus.held)

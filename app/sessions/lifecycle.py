@@ -20,11 +20,10 @@ log = structlog.get_logger()
 
 
 async def lot_closed(session: AsyncSession, *, engine: Engine, auction_id: int) -> None:
-    """A lot was finalised (this transaction): carry on with its session, if it has one.
-
-    The session row is not locked here: the closer already holds the auction row and the
-    ledger head, and the session's own changes lock the session row first. Finishing the
-    session therefore runs once this commits, in a transaction of its own."""
+    """A lot was finalised (in this transaction): carry on with its session, if it has one."""
+    # The session row is not locked here: the closer already holds the auction row and the
+    # ledger head, while the session's own changes lock the session row first. So finishing
+    # the session runs once this commits, in a transaction of its own.
     auction = await session.get(Auction, auction_id)
     if auction is None or auction.session_id is None:
         return
@@ -39,8 +38,8 @@ async def lot_closed(session: AsyncSession, *, engine: Engine, auction_id: int) 
 
 
 async def open_next_lot(session: AsyncSession, *, engine: Engine, event: AuctionSession) -> bool:
-    """Live: the next queued lot opens lot_gap_seconds from now (Redis clock); a conditional
-    update lets one closer open it, however many race. True if this call opened it."""
+    """Live: open the next queued lot lot_gap_seconds from now (Redis clock); True if opened."""
+    # A conditional update lets one closer open it, however many race.
     following = await session.scalar(
         select(Auction).where(Auction.session_id == event.id, Auction.lot_hold == LotHold.queued)
         .order_by(Auction.lot_number).limit(1)
@@ -68,8 +67,8 @@ async def open_next_lot(session: AsyncSession, *, engine: Engine, event: Auction
 
 
 async def finish_if_done(session: AsyncSession, *, session_id: int) -> bool:
-    """Finish a published session none of whose lots is still to close (in a transaction of
-    its own): deposits still held are released. True if this call finished it."""
+    """Finish a published session with no lot left to close (own transaction); True if so."""
+    # Deposits still held then are released: their bidders won nothing.
     event = await session.scalar(
         select(AuctionSession).where(AuctionSession.id == session_id).with_for_update()
         .execution_options(populate_existing=True))
@@ -87,9 +86,9 @@ async def finish_if_done(session: AsyncSession, *, session_id: int) -> bool:
     return True
 
 
-async def finish_sessions(sessionmaker: async_sessionmaker[AsyncSession]) -> int:
-    """Finish every published session whose lots are all closed (a finish lost to a crash
-    between a lot's close and its session's finish); how many were finished."""
+async def finish_sessions(*, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Finish the published sessions whose lots are all closed; how many were finished."""
+    # A finish lost to a crash between a lot's close and its session's finish.
     open_lots = select(Auction.id).where(
         Auction.session_id == AuctionSession.id,
         Auction.status.not_in([AuctionStatus.closed, AuctionStatus.cancelled]))

@@ -93,9 +93,9 @@ async def approve(
     session: AsyncSession, *, engine: Engine, principal: Principal, event: AuctionSession,
     registration_id: int, deposit_reference: str,
 ) -> SessionRegistration:
-    """Qualify against one deposit: a random paddle for the session, and a qualified
-    registration with that paddle for every lot not yet closed (the engine learns them too).
-    The caller holds the session row lock, so approvals pick paddles one at a time."""
+    """Qualify against one deposit, with one paddle, for every lot not yet closed."""
+    # Each lot gets a qualified Registration with the paddle (the engine learns them too).
+    # The caller holds the session row lock, so approvals pick paddles one at a time.
     registration = await _claim_pending(session, session_id=event.id, registration_id=registration_id,
                                         target=RegistrationStatus.qualified)
     await _require_open(engine, event)

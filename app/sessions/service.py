@@ -81,7 +81,7 @@ async def lots_of(session: AsyncSession, *, session_id: int, after: int | None =
     return list((await session.scalars(stmt if limit is None else stmt.limit(limit))).all())
 
 
-def schedule(event: AuctionSession, lots: int) -> list[rules.Slot]:
+def schedule(event: AuctionSession, *, lots: int) -> list[rules.Slot]:
     """The slots of the session's lots in order (live: the later ones are estimates)."""
     starts, duration = datetime_to_ms(event.starts_at), event.lot_duration_seconds * 1000
     if event.mode is SessionMode.timed:
@@ -98,8 +98,8 @@ def _max_extension_ms(event: AuctionSession) -> int | None:
 async def add_lot(
     session: AsyncSession, *, engine: Engine, principal: Principal, session_id: int, data: LotCreate
 ) -> Auction:
-    """Add a lot to a draft session: an auction of the listing on the session's terms, held
-    out of the engine until the session is published."""
+    """Add a lot to a draft session: an auction of the listing on the session's terms."""
+    # The auction is held out of the engine (lot_hold draft) until the session is published.
     event = await get_session(session, session_id=session_id, principal=principal, lock=True)
     if event.status is not SessionStatus.draft:
         raise Conflict("Lots can be added to a draft session only.", code="session_not_draft")
@@ -109,7 +109,7 @@ async def add_lot(
     number = data.lot_number or max(numbers, default=0) + 1
     if number in numbers:
         raise Conflict(f"Lot number {number} is taken.", code="lot_number_taken")
-    slot = schedule(event, len(numbers) + 1)[sum(1 for n in numbers if n < number)]
+    slot = schedule(event, lots=len(numbers) + 1)[sum(1 for n in numbers if n < number)]
     rounds = data.rounds or [LotRoundIn(kind="english")]
     try:
         times = rules.layout_rounds(slot, [r.duration_seconds * 1000 for r in rounds[:-1]])
@@ -169,7 +169,7 @@ async def publish(
     lots = await lots_of(session, session_id=event.id)
     if not lots:
         raise Conflict("A session needs at least one lot.", code="session_has_no_lots")
-    slots = schedule(event, len(lots))
+    slots = schedule(event, lots=len(lots))
     if slots[0].closes_ms <= await engine.server_time_ms():
         raise Conflict("The first lot would close in the past.", code="session_in_past")
     try:

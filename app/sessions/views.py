@@ -42,11 +42,11 @@ async def lot_views(
             rounds[r.auction_id].append(r)
     now_ms, snaps = await engine.read_many(ids)
     staff = principal is not None and principal.is_staff_reader
-    return now_ms, [lot_out(lot, titles[lot.id], rounds[lot.id], snap, staff=staff)
+    return now_ms, [lot_out(lot, title=titles[lot.id], rounds=rounds[lot.id], snap=snap, staff=staff)
                     for lot, snap in zip(lots, snaps, strict=True)]
 
 
-def lot_out(lot: Auction, title: str, rounds: Sequence[AuctionRound], snap: Snapshot | None, *,
+def lot_out(lot: Auction, *, title: str, rounds: Sequence[AuctionRound], snap: Snapshot | None,
             staff: bool) -> LotOut:
     """One lot: SQL for what is settled, the engine's snapshot while it runs."""
     loaded = snap is not None and lot.status is not AuctionStatus.cancelled
