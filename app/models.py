@@ -5,9 +5,10 @@ from app.audit.models import LedgerEntry, LedgerHead
 from app.db import Base
 from app.identity.models import Organization, User
 from app.listings.models import Listing
+from app.sessions.models import AuctionSession, SessionRegistration
 from app.settlements.models import Settlement
 
 __all__ = [
-    "Auction", "AuctionRound", "Base", "Bid", "LedgerEntry", "LedgerHead", "Listing",
-    "Organization", "Registration", "Settlement", "User",
+    "Auction", "AuctionRound", "AuctionSession", "Base", "Bid", "LedgerEntry", "LedgerHead", "Listing",
+    "Organization", "Registration", "SessionRegistration", "Settlement", "User",
 ]

@@ -62,6 +62,13 @@ Money = Annotated[
                     "examples": ["2480000.00"]}, mode="serialization"),
 ]
 
+# In responses only: an amount that may be zero (a deposit not applied, a turnover of nothing).
+MoneyOut = Annotated[
+    Decimal,
+    PlainSerializer(format_money, return_type=str),
+    WithJsonSchema({"type": "string", "pattern": r"^[0-9]{1,13}\.[0-9]{2}$", "examples": ["0.00"]}),
+]
+
 
 def format_timestamp(value: datetime) -> str:
     """UTC ISO 8601 with milliseconds and Z."""

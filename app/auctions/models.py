@@ -39,6 +39,13 @@ class DepositStatus(StrEnum):
     forfeited = "forfeited"
 
 
+class LotHold(StrEnum):
+    """Why a session's lot is not in the engine yet (its rounds are not loaded into Redis)."""
+
+    draft = "draft"  # its session is a draft: the catalogue is not public yet
+    queued = "queued"  # a live session's lot waiting for its turn
+
+
 class RegistrationStatus(StrEnum):
     pending = "pending"
     qualified = "qualified"
@@ -54,6 +61,7 @@ class Auction(IdMixin, TimestampMixin, Base):
         CheckConstraint(
             "seller_commission_rate >= 0 AND seller_commission_rate <= 1", name="commission_rate"
         ),
+        UniqueConstraint("session_id", "lot_number"),
     )
 
     listing_id: Mapped[int] = mapped_column(ForeignKey("listings.id", ondelete="RESTRICT"), index=True)
@@ -76,6 +84,12 @@ class Auction(IdMixin, TimestampMixin, Base):
     winning_registration_id: Mapped[int | None] = mapped_column(BigId)
     hammer_price: Mapped[Decimal | None]
     closed_at: Mapped[datetime | None]
+    # A lot of a session (app/sessions); lot_hold set: not loaded into the engine yet.
+    session_id: Mapped[int | None] = mapped_column(
+        ForeignKey("auction_sessions.id", ondelete="RESTRICT"), index=True
+    )
+    lot_number: Mapped[int | None]
+    lot_hold: Mapped[LotHold | None] = mapped_column(str_enum(LotHold, "lot_hold"))
 
 
 class AuctionRound(IdMixin, Base):
@@ -134,6 +148,11 @@ class Registration(IdMixin, TimestampMixin, Base):
     deposit_status: Mapped[DepositStatus | None] = mapped_column(str_enum(DepositStatus, "deposit_status"))
     qualified_at: Mapped[datetime | None]
     decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # A session lot's registration made by qualifying the session registration: its deposit
+    # is the session's, shared by all his lots (applied once, to the first lot he wins).
+    session_registration_id: Mapped[int | None] = mapped_column(
+        ForeignKey("session_registrations.id", ondelete="RESTRICT"), index=True
+    )
 
 
 class Bid(IdMixin, Base):

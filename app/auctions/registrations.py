@@ -28,7 +28,11 @@ PADDLE_SPACE = 9000
 async def register(
     session: AsyncSession, *, engine: Engine, principal: Principal, auction: Auction
 ) -> Registration:
-    """Apply to bid for the caller's enterprise; open until the auction's last round closes."""
+    """Apply to bid for the caller's enterprise; open until the auction's last round closes.
+    A session's lot takes registrations for the whole session only."""
+    if auction.session_id is not None:
+        raise Conflict("This auction is a lot of a session: register for the session.",
+                       code="session_lot")
     await _require_open_for_registration(session, engine=engine, auction=auction)
     registration = Registration(
         auction_id=auction.id, organization_id=principal.organization_id,
@@ -59,7 +63,7 @@ async def _require_open_for_registration(
     session: AsyncSession, *, engine: Engine, auction: Auction
 ) -> None:
     snap = await snapshot(session, engine=engine, auction=auction)
-    if auction.status == AuctionStatus.closed or snap.status == "closed":
+    if auction.status in (AuctionStatus.closed, AuctionStatus.cancelled) or snap.status == "closed":
         raise Conflict("Registration has closed for this auction.", code="auction_closed")
 
 

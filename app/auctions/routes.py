@@ -92,7 +92,7 @@ async def get_auction(
     session: SessionDep, engine: EngineDep, principal: OptionalUser, auction_id: IdPath
 ) -> AuctionOut:
     """One auction with its live state: status, price, leading paddle, ends_at, server_time."""
-    auction = await service.get_auction(session, auction_id=auction_id)
+    auction = await service.get_auction(session, auction_id=auction_id, principal=principal)
     return await service.describe(session, engine=engine, auction=auction, principal=principal)
 
 

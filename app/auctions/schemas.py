@@ -141,6 +141,8 @@ class AuctionOut(ResponseModel):
     outcome: AuctionOutcome | None
     server_time: Timestamp
     created_at: Timestamp
+    session_id: int | None = Field(default=None, description="the session this auction is a lot of")
+    lot_number: int | None = None
 
 
 class AuctionResult(ResponseModel):

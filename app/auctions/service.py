@@ -1,14 +1,15 @@
 """Auctions: creation from an approved listing, reading with live state."""
 
 from dataclasses import replace
+from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auctions.domain import rules
 from app.auctions.domain.registry import foreign_params, listed
 from app.auctions.engine import Engine, Snapshot
-from app.auctions.models import Auction, AuctionRound, AuctionStatus
+from app.auctions.models import Auction, AuctionRound, AuctionStatus, LotHold
 from app.auctions.schemas import (
     AntiSnipingOut,
     AuctionCreate,
@@ -16,7 +17,7 @@ from app.auctions.schemas import (
     RoundIn,
     RoundOut,
 )
-from app.auctions.trail.rebuild import auction_rounds, load_round
+from app.auctions.trail.rebuild import auction_rounds, load_round, round_spec
 from app.audit import ledger
 from app.db import after_commit
 from app.errors import Conflict, NotFound, Unprocessable
@@ -29,26 +30,30 @@ from app.security import Principal
 
 
 async def create_auction(
-    session: AsyncSession, *, engine: Engine, principal: Principal, data: AuctionCreate
+    session: AsyncSession, *, engine: Engine, principal: Principal, data: AuctionCreate,
+    starting_price: Decimal | None = None, lot_hold: LotHold | None = None,
 ) -> Auction:
-    """Schedule an auction of an approved listing; the listing goes in_auction."""
+    """Schedule an auction of an approved listing; the listing goes in_auction. A session's
+    lot may relist an unsold listing at its own starting price, and is held out of the engine."""
     listing = await session.scalar(
         select(Listing).where(Listing.id == data.listing_id).with_for_update()
     )
     if listing is None:
         raise NotFound("No such listing.", code="listing_not_found")
-    if listing.status is not ListingStatus.approved:
+    allowed = (ListingStatus.approved, ListingStatus.unsold) if lot_hold else (ListingStatus.approved,)
+    if listing.status not in allowed:
         raise Conflict("Only an approved listing can be auctioned.", code="listing_not_approved")
     _check_rounds(data, listing, now_ms=await engine.server_time_ms())
     auction = Auction(
         listing_id=listing.id, created_by_id=principal.user_id, status=AuctionStatus.scheduled,
-        currency=listing.currency, starting_price=listing.starting_price,
+        currency=listing.currency, starting_price=starting_price or listing.starting_price,
         reserve_price=listing.reserve_price, bid_increment=data.bid_increment,
         deposit_amount=data.deposit_amount, window_seconds=data.anti_sniping.window_seconds,
         extension_seconds=data.anti_sniping.extension_seconds,
         hard_close_at=data.anti_sniping.hard_close_at,
         buyer_premium_rate=data.buyer_premium_rate,
         seller_commission_rate=data.seller_commission_rate, payment_days=data.payment_days,
+        lot_hold=lot_hold,
     )
     session.add(auction)
     await session.flush()
@@ -65,7 +70,8 @@ async def create_auction(
         entity_id=auction.id, payload=data.model_dump(mode="json") | {
             "starting_price": auction.starting_price, "reserve_price": auction.reserve_price},
     )
-    after_commit(session, lambda: load_round(session, engine=engine, auction=auction))
+    if lot_hold is None:
+        after_commit(session, lambda: load_round(session, engine=engine, auction=auction))
     return auction
 
 
@@ -125,10 +131,13 @@ def _check_round(r: RoundIn, listing: Listing, *, final: bool) -> None:
                    "advance_required")
 
 
-async def get_auction(session: AsyncSession, *, auction_id: int) -> Auction:
-    """One auction (auctions are public) or 404."""
+async def get_auction(
+    session: AsyncSession, *, auction_id: int, principal: Principal | None = None
+) -> Auction:
+    """One auction (auctions are public, but for a draft session's lots: staff only) or 404."""
     auction = await session.get(Auction, auction_id)
-    if auction is None:
+    staff = principal is not None and principal.is_staff_reader
+    if auction is None or (auction.lot_hold is LotHold.draft and not staff):
         raise NotFound("No such auction.", code="auction_not_found")
     return auction
 
@@ -139,22 +148,29 @@ async def snapshot(session: AsyncSession, *, engine: Engine, auction: Auction) -
     if snap is None:
         await load_round(session, engine=engine, auction=auction)
         snap = await engine.read(auction.id)
-    assert snap is not None
-    return snap
+    return snap or await unloaded_snapshot(session, engine=engine, auction=auction)
+
+
+async def unloaded_snapshot(session: AsyncSession, *, engine: Engine, auction: Auction) -> Snapshot:
+    """The first round as configured, untouched: a lot held out of the engine, or cancelled."""
+    rounds = await auction_rounds(session, auction.id)
+    spec = round_spec(auction, rounds[0], final=len(rounds) == 1)
+    return Snapshot(spec, rules.RoundState.initial(spec), await engine.server_time_ms(), 0,
+                    len(rounds) == 1, None, None)
 
 
 # Rows examined per request at most when a status filter skips many: the page may then be
 # short, and its cursor goes on from the last row examined.
 MAX_SCANNED = 2_000
 
-# The SQL statuses an auction can have while its live status is the key. SQL holds only
-# scheduled (until the closer writes closed; a round past due reads closed before that), so
-# no auction is ever open or cancelled there: the API lists those values for what may come.
+# The SQL statuses an auction can have while its live status is the key. SQL holds scheduled
+# (until the closer writes closed; a round past due reads closed before that) and cancelled (a
+# session's lot withdrawn or cancelled); open is only ever a live status.
 _SQL_STATUSES = {
     AuctionStatus.scheduled: (AuctionStatus.scheduled,),
     AuctionStatus.open: (AuctionStatus.scheduled,),
     AuctionStatus.closed: (AuctionStatus.scheduled, AuctionStatus.closed),
-    AuctionStatus.cancelled: (),
+    AuctionStatus.cancelled: (AuctionStatus.cancelled,),
 }
 
 
@@ -164,6 +180,8 @@ async def list_auctions(
 ) -> tuple[list[AuctionOut], str | None]:
     """A page of auctions as the caller sees them, newest first, filtered by live status."""
     stmt = select(Auction)
+    if principal is None or not principal.is_staff_reader:  # a draft session's lots are not public
+        stmt = stmt.where(or_(Auction.lot_hold.is_(None), Auction.lot_hold != LotHold.draft))
     if listing_id is not None:
         stmt = stmt.where(Auction.listing_id == listing_id)
     if status is not None:
@@ -218,6 +236,7 @@ async def describe(
         starts_at=ms_to_datetime(snap.spec.starts_at_ms), ends_at=ms_to_datetime(snap.state.ends_at_ms),
         bid_count=view.state.bid_count, outcome=auction.outcome,
         server_time=ms_to_datetime(snap.now_ms), created_at=auction.created_at,
+        session_id=auction.session_id, lot_number=auction.lot_number,
     )
 
 
@@ -232,7 +251,7 @@ def _round_out(r: AuctionRound) -> RoundOut:
 
 
 def _status(auction: Auction, snap: Snapshot) -> AuctionStatus:
-    if auction.status == AuctionStatus.closed:
+    if auction.status in (AuctionStatus.closed, AuctionStatus.cancelled):
         return auction.status
     status = snap.status
     if (status == "closed" and not snap.final) or (status == "scheduled" and snap.round_index):

@@ -16,6 +16,7 @@ from app.db import commit
 from app.listings.models import Listing, ListingStatus
 from app.money import from_minor
 from app.schemas import ms_to_datetime
+from app.sessions import lifecycle
 from app.settlements import service as settlements
 
 log = structlog.get_logger()
@@ -116,7 +117,7 @@ async def _next_round(
 async def _reload(session: AsyncSession, engine: Engine, auction_id: int) -> None:
     """Redis lost the round: rebuild it from SQL (closed ones just leave the schedule)."""
     auction = await session.get(Auction, auction_id)
-    if auction is None or auction.status == AuctionStatus.closed:
+    if auction is None or auction.status in (AuctionStatus.closed, AuctionStatus.cancelled):
         await engine.unschedule_deadline(auction_id)
         return
     await load_round(session, engine=engine, auction=auction)
@@ -144,7 +145,8 @@ async def finalise(
     closed_at = ms_to_datetime(int(result.closed_at_ms))
     claimed = await session.execute(
         update(Auction)
-        .where(Auction.id == auction_id, Auction.status.not_in([AuctionStatus.closed]))
+        .where(Auction.id == auction_id,
+               Auction.status.not_in([AuctionStatus.closed, AuctionStatus.cancelled]))
         .values(
             status=AuctionStatus.closed, closed_at=closed_at,
             outcome=AuctionOutcome.sold if sold else AuctionOutcome.unsold,
@@ -176,6 +178,7 @@ async def finalise(
         session, engine=engine, auction_id=auction_id, winner_registration_id=winner_registration,
         hammer_price=from_minor(outcome.price) if sold else None, closed_at=closed_at,
     )
+    await lifecycle.lot_closed(session, engine=engine, auction_id=auction_id)
     return True
 
 
@@ -184,7 +187,7 @@ async def reload_lost_rounds(engine: Engine, sessionmaker: async_sessionmaker[As
     rebuilt = 0
     async with sessionmaker() as session:
         auctions = (await session.scalars(
-            select(Auction).where(Auction.status == AuctionStatus.scheduled)
+            select(Auction).where(Auction.status == AuctionStatus.scheduled, Auction.lot_hold.is_(None))
             .order_by(Auction.id).limit(RELOAD_BATCH)
         )).all()
         for auction in auctions:
@@ -199,7 +202,8 @@ async def reload_lost_rounds(engine: Engine, sessionmaker: async_sessionmaker[As
 async def run_closer(
     engine: Engine, sessionmaker: async_sessionmaker[AsyncSession], *, stop: asyncio.Event
 ) -> None:
-    """Poll for due rounds until stop is set; now and then, rebuild rounds Redis lost."""
+    """Poll for due rounds until stop is set; now and then, rebuild rounds Redis lost and
+    finish sessions whose lots are all closed."""
     loop = asyncio.get_running_loop()
     next_reload = 0.0
     while not stop.is_set():
@@ -207,6 +211,7 @@ async def run_closer(
             if loop.time() >= next_reload:
                 next_reload = loop.time() + RELOAD_SECONDS
                 await reload_lost_rounds(engine, sessionmaker)
+                await lifecycle.finish_sessions(sessionmaker=sessionmaker)
             await close_due(engine, sessionmaker)
         except Exception:
             log.exception("closer_pass_failed")

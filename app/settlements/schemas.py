@@ -6,7 +6,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints
 
 from app.auctions.schemas import Rate
-from app.schemas import Money, RequestModel, ResponseModel, Timestamp
+from app.schemas import Money, MoneyOut, RequestModel, ResponseModel, Timestamp
 from app.settlements.models import SettlementStatus
 
 
@@ -38,7 +38,7 @@ class SettlementOut(ResponseModel):
     buyer_premium: Money = Field(description="hammer_price x buyer_premium_rate, to the cent")
     seller_commission_rate: Rate
     seller_commission: Money = Field(description="hammer_price x seller_commission_rate, to the cent")
-    deposit_applied: Money
+    deposit_applied: MoneyOut = Field(description="0.00 when his deposit went to another lot")
     amount_due: Money = Field(description="hammer_price + buyer_premium - deposit_applied")
     due_date: date
     status: SettlementStatus

@@ -53,7 +53,7 @@ async def settle_close(
     digest = await trail.digest(session, auction_id=auction_id)
     auction = await session.get(Auction, auction_id)
     registration = await session.get(Registration, winner_registration_id)
-    applied = await _move_deposit(session, registration.id, DepositStatus.applied)
+    applied = await _apply_deposit(session, registration)
     settlement = await _create(
         session, auction=auction, registration=registration, hammer_price=hammer_price,
         as_of=rules.utc_date(closed_at), deposit=auction.deposit_amount if applied else Decimal(0),
@@ -105,11 +105,27 @@ async def _move_deposit(session: AsyncSession, registration_id: int, target: Dep
     return moved.rowcount == 1
 
 
+async def _apply_deposit(session: AsyncSession, registration: Registration) -> bool:
+    """Apply the buyer's deposit; a session's deposit, shared by his lots, is applied once:
+    to the first lot he wins (his registrations of the session are locked to decide it)."""
+    shared = registration.session_registration_id
+    if shared is not None:
+        siblings = await session.scalars(
+            select(Registration.deposit_status).where(Registration.session_registration_id == shared)
+            .order_by(Registration.id).with_for_update()
+        )
+        if {DepositStatus.applied, DepositStatus.forfeited} & set(siblings.all()):
+            return False
+    return await _move_deposit(session, registration.id, DepositStatus.applied)
+
+
 async def _release_others(session: AsyncSession, *, auction_id: int, keep: int | None) -> list[int]:
-    """Release every held deposit of the auction's qualified bidders but keep's; their ids."""
+    """Release every held deposit of the auction's qualified bidders but keep's; their ids.
+    A session's shared deposit is released by the session, when he has won none of its lots."""
     held = (
         Registration.auction_id == auction_id, Registration.status == RegistrationStatus.qualified,
         Registration.deposit_status == DepositStatus.held,
+        Registration.session_registration_id.is_(None),
     )
     if keep is not None:
         held += (Registration.id != keep,)
@@ -239,7 +255,7 @@ async def _second_chance(
     ))
     if registration is None:
         return None
-    applied = await _move_deposit(session, registration.id, DepositStatus.applied)
+    applied = await _apply_deposit(session, registration)
     second = await _create(
         session, auction=auction, registration=registration, hammer_price=chosen.amount,
         as_of=rules.utc_date(utcnow()), deposit=auction.deposit_amount if applied else Decimal(0),

@@ -48,3 +48,24 @@ def before_call(context, case, kwargs) -> None:
     anti = body.get("anti_sniping")
     if isinstance(anti, dict) and _instant(anti.get("hard_close_at")) is not None:
         anti["hard_close_at"] = _iso(start + timedelta(hours=2 * len(rounds)))
+
+
+@schemathesis.hook("before_call")
+def session_schedules_in_the_future(context, case, kwargs) -> None:
+    """A session must start in the future, and a lot's rounds last duration_seconds but for
+    the last, which runs until the lot closes: neither can a JSON Schema say."""
+    if case.method.upper() != "POST" or not isinstance(case.body, dict):
+        return
+    body = case.body
+    if case.path.endswith("/sessions") and _instant(body.get("starts_at")) is not None:
+        soon = datetime.now(UTC) + timedelta(days=1)
+        body["starts_at"] = _iso(max(_instant(body["starts_at"]), soon))
+        if _instant(body.get("registration_closes_at")) is not None:
+            body["registration_closes_at"] = body["starts_at"]
+    if case.path.endswith("/lots") and isinstance(body.get("rounds"), list):
+        rounds = [r for r in body["rounds"] if isinstance(r, dict)]
+        for i, round_ in enumerate(rounds):
+            if i == len(rounds) - 1:
+                round_["duration_seconds"] = None
+            elif round_.get("duration_seconds") is None:
+                round_["duration_seconds"] = 60

@@ -13,6 +13,7 @@ from fastapi.routing import APIRoute, iter_route_contexts
 
 from app.schemas import Page
 from app.security import Role
+from tests.sessions.helpers import create_session
 from tests.support.auctions import API, LISTING, create_auction
 from tests.support.server import LiveServer
 
@@ -22,6 +23,8 @@ COLLECTIONS = {
     "/listings": None, "/auctions": None, "/auctions/{auction_id}/bids": None,
     "/auctions/{auction_id}/registrations": "admin", "/organizations": "admin",
     "/users": "admin", "/settlements": "admin", "/audit/ledger": "admin",
+    "/sessions": "admin", "/sessions/{session_id}/lots": "admin",
+    "/sessions/{session_id}/registrations": "admin",
 }
 JSON = {"Content-Type": "application/json"}
 
@@ -48,8 +51,9 @@ def test_every_paginated_collection_is_covered(app) -> None:
 @pytest.mark.parametrize("path", list(COLLECTIONS))
 async def test_a_cursor_past_64_bits_is_422(actors, client, path) -> None:
     auction = await create_auction(actors)
+    session_id = (await create_session(actors))["id"] if "{session_id}" in path else None
     headers = actors.admin.headers if COLLECTIONS[path] else {}
-    url = API + path.format(auction_id=auction["id"])
+    url = API + path.format(auction_id=auction["id"], session_id=session_id)
     for cursor in (OVERFLOW_CURSOR, base64.urlsafe_b64encode(b"\xff" * 8).decode().rstrip("=")):
         response = await client.get(url, params={"cursor": cursor}, headers=headers)
         assert_problem(response, 422, "invalid_cursor")

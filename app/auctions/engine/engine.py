@@ -300,13 +300,23 @@ class Engine:
 
         The snapshot is the whole truth; show others ``snapshot.public()``."""
         k = self.keys(auction_id)
-        now, flat, bids = await self._run(self._read, [k.state, k.bids], [])
-        h = _pairs(flat)
-        if not h:
-            return None
-        close = close_from_state(h, now) if h.get("closed") == "1" else None
-        return Snapshot(spec_from(h), state_from(h, _pairs(bids)), int(as_text(now)), int(h["round"]),
-                        h.get("final") == "1", h.get("leader_paddle") or None, close)
+        return _snapshot(*await self._run(self._read, [k.state, k.bids], []))
+
+    async def read_many(self, auction_ids: Sequence[object]) -> tuple[int, list[Snapshot | None]]:
+        """The server time and each auction's snapshot (as read()), in one round trip: a
+        pipeline, not a transaction (a cluster client splits it by slot)."""
+        async with self._in_flight, self.redis.pipeline(transaction=False) as pipe:
+            pipe.time()
+            for auction_id in auction_ids:
+                k = self.keys(auction_id)
+                await self._read(keys=[k.state, k.bids], args=[], client=pipe)
+            try:
+                seconds, micros, *replies = _flat_time(await pipe.execute())
+            except ResponseError as exc:  # NOSCRIPT: a cluster pipeline loads no script
+                if "NOSCRIPT" not in str(exc):
+                    raise
+                return await self.server_time_ms(), [await self.read(a) for a in auction_ids]
+        return int(seconds) * 1000 + int(micros) // 1000, [_snapshot(*r) for r in replies]
 
     async def schedule_deadline(self, auction_id: object, ends_at_ms: int) -> None:
         """Record (or move) when the worker should next try to close this auction."""
@@ -377,6 +387,22 @@ def _check_restore(spec: RoundSpec, state: RoundState, leader_paddle: str | None
         _check_money("standing bid", bid.amount)
         if not 0 < bid.seq <= state.seq:
             raise ValueError("a standing bid's seq must lie in 1..state.seq")
+
+
+def _snapshot(now: Any, flat: Sequence[Any], bids: Sequence[Any]) -> Snapshot | None:
+    """A read_state.lua reply as a Snapshot; None when no round was opened."""
+    h = _pairs(flat)
+    if not h:
+        return None
+    close = close_from_state(h, now) if h.get("closed") == "1" else None
+    return Snapshot(spec_from(h), state_from(h, _pairs(bids)), int(as_text(now)), int(h["round"]),
+                    h.get("final") == "1", h.get("leader_paddle") or None, close)
+
+
+def _flat_time(replies: list[Any]) -> list[Any]:
+    """A pipeline's replies with its leading TIME reply (a pair) spread into two items."""
+    seconds, micros = replies[0]
+    return [seconds, micros, *replies[1:]]
 
 
 def _stream_rows(reply: Any) -> list[Any]:

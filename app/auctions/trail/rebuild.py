@@ -6,7 +6,14 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auctions.domain import rules
 from app.auctions.engine import Engine
-from app.auctions.models import Auction, AuctionRound, Bid, Registration, RegistrationStatus
+from app.auctions.models import (
+    Auction,
+    AuctionRound,
+    AuctionStatus,
+    Bid,
+    Registration,
+    RegistrationStatus,
+)
 from app.money import to_minor
 from app.schemas import datetime_to_ms
 
@@ -49,7 +56,10 @@ async def auction_rounds(session: AsyncSession, auction_id: int) -> list[Auction
 
 async def load_round(session: AsyncSession, *, engine: Engine, auction: Auction) -> None:
     """Put the auction's current round (the first not closed in SQL) and its qualified
-    bidders into Redis, rebuilt from the SQL trail (idempotent)."""
+    bidders into Redis, rebuilt from the SQL trail (idempotent). A session's lot held out of
+    the engine, or a cancelled auction, is left out."""
+    if auction.lot_hold is not None or auction.status is AuctionStatus.cancelled:
+        return
     rounds = await auction_rounds(session, auction.id)
     round_ = next((r for r in rounds if r.closed_at is None), rounds[-1])
     final = round_ is rounds[-1]
