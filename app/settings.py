@@ -37,6 +37,8 @@ class Settings(BaseSettings):
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
     # Sign-in attempts per email (and per client address) per minute.
     login_attempts_per_minute: int = Field(default=10, ge=1)
+    # GET /metrics answers only with `Authorization: Bearer <metrics_token>`; unset: 404.
+    metrics_token: SecretStr | None = None
     # Close due rounds inside the API process too (default: only in embedded mode, where
     # `make run` starts no separate worker). Closers are idempotent, so extra ones are safe.
     closer_in_api: bool | None = None

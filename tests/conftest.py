@@ -17,6 +17,7 @@ from tests.support import databases
 from tests.support.actors import Actors
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
+TEST_METRICS_TOKEN = "test-metrics-" + "m" * 32
 
 
 @pytest.fixture(scope="session")
