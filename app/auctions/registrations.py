@@ -17,6 +17,7 @@ from app.auctions.service import snapshot
 from app.audit import ledger
 from app.db import after_commit, flush_or_raise, utcnow
 from app.errors import Conflict, NotFound
+from app.identity.signup import require_verified
 from app.pagination import PageParams, fetch_page
 from app.security import Principal, Role
 
@@ -27,7 +28,8 @@ PADDLE_SPACE = 9000
 async def register(
     session: AsyncSession, *, engine: Engine, principal: Principal, auction: Auction
 ) -> Registration:
-    """Apply to bid for the caller's enterprise; open until the auction's last round closes."""
+    """Apply to bid for the caller's enterprise, once verified; open until the last round closes."""
+    await require_verified(session, organization_id=principal.organization_id)
     await _require_open_for_registration(session, engine=engine, auction=auction)
     registration = Registration(
         auction_id=auction.id, organization_id=principal.organization_id,
