@@ -25,8 +25,12 @@ async def revoke_tokens(session: AsyncSession, *, user: User, versions: TokenVer
         update(User).where(User.id == user.id).values(token_version=User.token_version + 1)
         .returning(User.token_version)
     )
-    user_id = user.id
+    _publish_after_commit(session, user_id=user.id, version=version, versions=versions)
 
+
+def _publish_after_commit(
+    session: AsyncSession, *, user_id: int, version: int, versions: TokenVersions
+) -> None:
     async def publish() -> None:
         await versions.publish(user_id, version)
 
@@ -42,7 +46,8 @@ async def update_user(
     wanted = {name: getattr(data, name) for name in data.model_fields_set}
     changes = {name: [getattr(user, name), value] for name, value in wanted.items()
                if getattr(user, name) != value}
-    if not changes:
+    if not changes:  # a retry after Redis failed once the change committed: publish again
+        _publish_after_commit(session, user_id=user.id, version=user.token_version, versions=versions)
         return user
     if user.id == actor.user_id:
         raise Conflict("Admins cannot change their own role, organization or active state.",

@@ -190,3 +190,16 @@ async def test_the_bid_path_reads_no_database_for_the_revocation_check(actors, c
         response = await client.post(url, json={"amount": amount}, headers=bidder.headers)
         assert response.status_code in (201, 409), response.text
     assert loads == []
+
+
+async def test_repeating_a_change_writes_its_version_to_redis_again(actors, client, app):
+    """Redis failed right after the change committed: the same PATCH again repairs it."""
+    enterprise = await actors.user(Role.enterprise)
+    assert (await patch_user(actors, enterprise.user_id, {"is_active": False})).status_code == 200
+    key = f"{app.state.settings.redis_prefix}:tokver:{enterprise.user_id}"
+    await app.state.redis.set(key, 0)  # as if the write after the commit had not happened
+    assert (await client.get(f"{API}/me", headers=enterprise.headers)).status_code == 200
+
+    assert (await patch_user(actors, enterprise.user_id, {"is_active": False})).status_code == 200
+
+    assert_revoked(await client.get(f"{API}/me", headers=enterprise.headers))
