@@ -104,7 +104,7 @@ async def _verify_ledger():
 @app.command("create-admin")
 def create_admin(
     email: Annotated[str, typer.Option(help="the admin's email (sign-in name)")],
-    password: Annotated[str, typer.Option(help="at least 8 characters")],
+    password: Annotated[str, typer.Option(help="at least 8 characters, not easily guessed")],
 ) -> None:
     """Create an operator admin user (the first user of a new installation)."""
     from pydantic import ValidationError

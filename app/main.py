@@ -20,6 +20,7 @@ from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_RESPONSES, install_error_handlers
 from app.exports.routes import router as export_router
 from app.identity.routes import router as identity_router
+from app.identity.service import token_versions
 from app.listings.routes import router as listings_router
 from app.logging import configure_logging
 from app.middleware import BodySizeLimit, RequestMetrics, SecurityHeaders, ServerErrors
@@ -47,6 +48,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     app.state.redis = redis
     app.state.engine = Engine(redis, settings.redis_prefix)
     app.state.rate_limiter = RateLimiter(redis, settings.redis_prefix)
+    app.state.token_versions = token_versions(
+        redis=redis, prefix=settings.redis_prefix, sessionmaker=app.state.sessionmaker)
     # The journal has its own connection so group commits never queue behind reads; it holds
     # it between batches (no pre-ping) and retries a batch once on a new one if it broke.
     journal_engine = create_engine(

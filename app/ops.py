@@ -1,10 +1,13 @@
 """Operational endpoints at the root: liveness, readiness, metrics."""
 
+import hmac
+
 from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy import text
 
+from app.errors import PROBLEM_RESPONSES, NotFound, Unauthorized
 from app.metrics import exposition
 
 router = APIRouter(tags=["ops"])
@@ -36,7 +39,19 @@ async def readyz(request: Request) -> JSONResponse:
     )
 
 
-@router.get("/metrics", response_class=Response)
-async def metrics() -> Response:
-    """Prometheus metrics of the server: all its worker processes together."""
+@router.get(
+    "/metrics", response_class=Response,
+    responses={k: PROBLEM_RESPONSES[k] for k in (401, 404)},
+)
+async def metrics(request: Request) -> Response:
+    """Prometheus metrics of the server, all its worker processes together: only with
+    `Authorization: Bearer <TECHAUCTION_METRICS_TOKEN>`, and not at all (404) without that setting."""
+    expected = request.app.state.settings.metrics_token
+    if expected is None or not expected.get_secret_value():
+        raise NotFound("Metrics are off (no TECHAUCTION_METRICS_TOKEN).")
+    scheme, _, given = request.headers.get("authorization", "").partition(" ")
+    if scheme.lower() != "bearer" or not hmac.compare_digest(
+        given.strip().encode(), expected.get_secret_value().encode()
+    ):
+        raise Unauthorized("GET /metrics needs the metrics bearer token.", code="invalid_token")
     return Response(exposition(), media_type=CONTENT_TYPE_LATEST)

@@ -234,3 +234,9 @@ def json_int(*, ge: int, le: int) -> Any:
 MAX_DB_ID = 2**53 - 1
 DbId = json_int(ge=1, le=MAX_DB_ID)  # in bodies: "7" is no id
 IdPath = Annotated[int, Path(ge=1, le=MAX_DB_ID)]
+
+
+def unchanged() -> None:
+    """The default of a PATCH field that may be absent but not null: a factory, not a default,
+    so the API document shows no "default": null for it."""
+    return None

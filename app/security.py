@@ -61,6 +61,7 @@ class Principal:
     user_id: int
     role: Role
     organization_id: int | None
+    token_version: int = 0
 
     @property
     def is_staff_reader(self) -> bool:
@@ -69,13 +70,14 @@ class Principal:
 
 
 def issue_token(
-    *, user_id: int, role: Role, organization_id: int | None, settings: Settings
+    *, user_id: int, role: Role, organization_id: int | None, token_version: int,
+    settings: Settings,
 ) -> tuple[str, int]:
     """A signed access token and its lifetime in seconds."""
     now = datetime.now(UTC)
     lifetime = timedelta(minutes=settings.access_token_minutes)
     claims = {
-        "sub": str(user_id), "role": role.value, "org": organization_id,
+        "sub": str(user_id), "role": role.value, "org": organization_id, "ver": token_version,
         "iss": JWT_ISSUER, "iat": now, "exp": now + lifetime,
     }
     token = jwt.encode(claims, settings.jwt_key(), algorithm=JWT_ALGORITHM)
@@ -87,12 +89,14 @@ def decode_token(token: str, *, settings: Settings) -> tuple[Principal, float]:
     try:
         claims = jwt.decode(
             token, settings.jwt_key(), algorithms=[JWT_ALGORITHM], issuer=JWT_ISSUER,
-            options={"require": ["sub", "exp", "iat", "iss"]},
+            options={"require": ["sub", "exp", "iat", "iss", "ver"]},
         )
-        org = claims.get("org")
+        org, version = claims.get("org"), claims["ver"]
+        if not isinstance(version, int) or isinstance(version, bool):
+            raise ValueError("ver")
         principal = Principal(
             user_id=int(claims["sub"]), role=Role(claims["role"]),
-            organization_id=int(org) if org is not None else None,
+            organization_id=int(org) if org is not None else None, token_version=version,
         )
         return principal, float(claims["exp"])
     except (jwt.PyJWTError, KeyError, ValueError, TypeError) as exc:
@@ -103,8 +107,9 @@ class TokenCache:
     """Principals of tokens already verified, until they expire.
 
     A bidder sends the same token with every bid; checking its signature each time cost
-    more than deciding the bid. A hit is the very token string that passed `decode_token`
-    (tokens carry no server-side state to revoke), served only before its `exp`."""
+    more than deciding the bid. A hit is the very token string that passed `decode_token`,
+    served only before its `exp`. Whether it was revoked since is not cached here: every
+    request asks `TokenVersions` (app/revocation.py)."""
 
     def __init__(self, settings: Settings, size: int = 20_000) -> None:
         self._settings = settings
@@ -135,27 +140,37 @@ BearerToken = Annotated[str | None, Depends(oauth2_scheme)]
 async def _optional_principal(request: Request, token: BearerToken) -> Principal | None:
     if token is None:
         return None
-    return request.app.state.tokens.principal(token)
+    return await _current(request, token)
 
 
-def required_principal(request: Request, token: str | None) -> Principal:
-    """The caller of a valid token; Unauthorized without one or with an invalid one."""
+async def _current(request: Request, token: str) -> Principal:
+    """The principal of a valid token that was not revoked since (one Redis read)."""
+    state = request.app.state
+    principal = state.tokens.principal(token)
+    await state.token_versions.check(principal.user_id, principal.token_version)
+    return principal
+
+
+async def required_principal(request: Request, token: str | None) -> Principal:
+    """The caller of a valid, unrevoked token; Unauthorized without one or with another."""
     if token is None:
         raise Unauthorized("Authentication is required.")
-    return request.app.state.tokens.principal(token)
+    return await _current(request, token)
 
 
 async def _required_principal(request: Request, token: BearerToken) -> Principal:
-    return required_principal(request, token)
+    return await required_principal(request, token)
 
 
 OptionalUser = Annotated[Principal | None, Depends(_optional_principal)]
 CurrentUser = Annotated[Principal, Depends(_required_principal)]
 
 
-def principal_in_role(request: Request, token: str | None, roles: tuple[Role, ...]) -> Principal:
-    """The caller, if the token is valid (401) and its role one of roles (403)."""
-    principal = required_principal(request, token)
+async def principal_in_role(
+    request: Request, token: str | None, roles: tuple[Role, ...]
+) -> Principal:
+    """The caller, if the token is valid and current (401) and its role one of roles (403)."""
+    principal = await required_principal(request, token)
     if principal.role not in roles:
         raise Forbidden(
             f"This action needs the role {' or '.join(r.value for r in roles)}.",
@@ -168,7 +183,7 @@ def require_roles(*roles: Role):
     """A dependency that lets only the given roles through (403 for the others)."""
 
     async def guard(request: Request, token: BearerToken) -> Principal:
-        return principal_in_role(request, token, roles)
+        return await principal_in_role(request, token, roles)
 
     return Depends(guard)
 

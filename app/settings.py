@@ -35,8 +35,17 @@ class Settings(BaseSettings):
     access_token_minutes: int = Field(default=60, ge=1, le=60 * 24 * 30)
     var_dir: Path = Path("var")
     max_body_bytes: int = Field(default=1_000_000, ge=1024)
-    # Sign-in attempts per email (and per client address) per minute.
+    # Failed sign-ins per email from one client address, and from one client address for any
+    # email, per minute (app/identity/signin.py). A correct password from an address within
+    # its limits signs in, however many failures others sent for the same email.
     login_attempts_per_minute: int = Field(default=10, ge=1)
+    login_attempts_per_address_per_minute: int = Field(default=100, ge=1)
+    # Enterprise sign-up applications (POST /signup) per client address per hour.
+    signups_per_address_per_hour: int = Field(default=10, ge=1)
+    # The least zxcvbn score (0-4) a new password must reach (app/identity/passwords.py).
+    password_min_score: int = Field(default=3, ge=0, le=4)
+    # GET /metrics answers only with `Authorization: Bearer <metrics_token>`; unset: 404.
+    metrics_token: SecretStr | None = None
     # Close due rounds inside the API process too (default: only in embedded mode, where
     # `make run` starts no separate worker). Closers are idempotent, so extra ones are safe.
     closer_in_api: bool | None = None

@@ -16,6 +16,7 @@ import sys
 import time
 from contextlib import nullcontext
 from dataclasses import dataclass
+from functools import partial
 from pathlib import Path
 
 import asyncpg
@@ -126,7 +127,8 @@ def _measure(options: Options, stack: Stack, wrk: str, data_file: Path, log):
         url = f"http://127.0.0.1:{ceiling.port}" if key == "ceiling" else stack.base_url
         pids = ceiling.pids() if key == "ceiling" else stack.server_pids()
         # where its slow bids spent their time
-        before = stages.scrape(stack.base_url) if rate > 0 and is_timed(scenario) else None
+        scrape = partial(stages.scrape, stack.base_url, stack.metrics_token)
+        before = scrape() if rate > 0 and is_timed(scenario) else None
         with DiskFlushProbe(stack.tmp) if rate > 0 else nullcontext() as probe:
             run = run_wrk(wrk=wrk, url=url, data=data_file, target=scenario.target,
                           lots=scenario.lots, seconds=seconds, connections=options.connections,
@@ -134,7 +136,7 @@ def _measure(options: Options, stack: Stack, wrk: str, data_file: Path, log):
         if probe is not None:
             run.disk_flush_max_ms, run.disk_flushes_over_20ms = probe.max_ms, probe.slow
         if before is not None:
-            for name, share in stages.shares_over(before, stages.scrape(stack.base_url)).items():
+            for name, share in stages.shares_over(before, scrape()).items():
                 setattr(run, name, share)
         if key != "ceiling" and scenario.target in totals:
             totals[scenario.target] += run.status_201

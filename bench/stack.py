@@ -55,6 +55,7 @@ class Stack:
     workers: int = 2
     token: str = field(default_factory=lambda: secrets.token_hex(4))
     jwt_secret: str = field(default_factory=lambda: secrets.token_urlsafe(48))
+    metrics_token: str = field(default_factory=lambda: secrets.token_urlsafe(32))
     port: int = 0
     database_url: str = ""
     process: subprocess.Popen[bytes] | None = None
@@ -89,6 +90,7 @@ class Stack:
             TECHAUCTION_REDIS_PREFIX=self.prefix,
             TECHAUCTION_CLOSER_IN_API="false",
             TECHAUCTION_JWT_SECRET=self.jwt_secret,
+            TECHAUCTION_METRICS_TOKEN=self.metrics_token,
             TECHAUCTION_ACCESS_TOKEN_MINUTES="720",
             TECHAUCTION_VAR_DIR=str(self.tmp / "var"),
         )

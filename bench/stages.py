@@ -22,9 +22,11 @@ STAGES = {
 Buckets = dict[str, tuple[float, float]]  # share name -> (observations, of them <= 20 ms)
 
 
-def scrape(base_url: str) -> Buckets:
-    """Each stage's count and count within 20 ms, as the service reports them now."""
-    text = httpx.get(f"{base_url}/metrics", timeout=10).raise_for_status().text
+def scrape(base_url: str, token: str) -> Buckets:
+    """Each stage's count and count within 20 ms, as the service reports them now (GET /metrics
+    with the service's metrics token)."""
+    text = httpx.get(f"{base_url}/metrics", headers={"Authorization": f"Bearer {token}"},
+                     timeout=10).raise_for_status().text
     found = {name: [0.0, 0.0] for name in STAGES}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:

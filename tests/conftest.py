@@ -18,6 +18,7 @@ from tests.support.actors import Actors
 from tests.support.asgi import asgi_client
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
+TEST_METRICS_TOKEN = "test-metrics-" + "m" * 32
 
 pytest_plugins = ["tests.support.rig"]  # the `rig` of real processes: faults and serving tests
 

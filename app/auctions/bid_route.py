@@ -52,7 +52,7 @@ class BidRoute(APIRoute):
 
 async def read_bid_request(request: Request) -> dict[str, Any]:
     """The place_bid arguments of a request: 401/403 first, then every 422 error at once."""
-    principal = principal_in_role(request, await oauth2_scheme(request), _BIDDERS)
+    principal = await principal_in_role(request, await oauth2_scheme(request), _BIDDERS)
     errors: list[dict[str, Any]] = []
     auction_id = _validate(_AUCTION_ID, request.path_params["auction_id"], ("path", "auction_id"),
                            errors)

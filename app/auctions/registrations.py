@@ -18,6 +18,7 @@ from app.auctions.service import snapshot
 from app.audit import ledger
 from app.db import after_commit, flush_or_raise, utcnow
 from app.errors import Conflict, NotFound
+from app.identity.signup import require_verified
 from app.pagination import PageParams, fetch_page
 from app.security import Principal, Role
 
@@ -28,11 +29,12 @@ PADDLE_SPACE = 9000
 async def register(
     session: AsyncSession, *, engine: Engine, principal: Principal, auction: Auction
 ) -> Registration:
-    """Apply to bid for the caller's enterprise; open until the auction's last round closes.
-    A session's lot takes registrations for the whole session only."""
+    """Apply to bid for the caller's enterprise, once verified; open until the auction's last
+    round closes. A session's lot takes registrations for the whole session only."""
     if auction.session_id is not None:
         raise Conflict("This auction is a lot of a session: register for the session.",
                        code="session_lot")
+    await require_verified(session, organization_id=principal.organization_id)
     await _require_open_for_registration(session, engine=engine, auction=auction)
     registration = Registration(
         auction_id=auction.id, organization_id=principal.organization_id,

@@ -1,5 +1,6 @@
 """Organisations and their users."""
 
+from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, String
@@ -29,6 +30,14 @@ class Organization(IdMixin, TimestampMixin, Base):
 
     name: Mapped[str] = mapped_column(String(200), unique=True)
     kind: Mapped[OrgKind] = mapped_column(str_enum(OrgKind, "org_kind"))
+    # The unified social credit code (统一社会信用代码), 18 characters, checksum-valid.
+    registration_code: Mapped[str | None] = mapped_column(String(18), unique=True)
+    # Null until admin verifies a self-signed-up organisation; set at once for admin-made ones.
+    verified_at: Mapped[datetime | None]
+
+    @property
+    def verified(self) -> bool:
+        return self.verified_at is not None
 
 
 class User(IdMixin, TimestampMixin, Base):
@@ -41,3 +50,5 @@ class User(IdMixin, TimestampMixin, Base):
         ForeignKey("organizations.id", ondelete="RESTRICT"), index=True
     )
     is_active: Mapped[bool] = mapped_column(default=True)
+    # Carried in every access token (claim `ver`); incremented to revoke them (app/revocation.py).
+    token_version: Mapped[int] = mapped_column(default=0, server_default="0")

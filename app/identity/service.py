@@ -1,15 +1,18 @@
 """Organisations, users and sign-in."""
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.concurrency import run_in_threadpool
 
 from app.audit import ledger
-from app.db import flush_or_raise
+from app.db import flush_or_raise, utcnow
 from app.errors import Conflict, NotFound, Unauthorized, Unprocessable
 from app.identity.models import ROLE_ORG_KIND, Organization, User
+from app.identity.passwords import require_strong
 from app.identity.schemas import OrganizationCreate, UserCreate
 from app.pagination import PageParams, fetch_page
+from app.redis import AsyncRedis
+from app.revocation import TokenVersions
 from app.security import Principal, Role, hash_password, verify_password
 from app.settings import Settings
 
@@ -17,17 +20,42 @@ from app.settings import Settings
 async def create_organization(
     session: AsyncSession, *, data: OrganizationCreate, actor_id: int | None
 ) -> Organization:
-    """Create an organisation; names are unique."""
-    org = Organization(name=data.name, kind=data.kind)
+    """Create an organisation (admin): verified at once; names and registration codes are unique."""
+    org = await add_organization(
+        session, name=data.name, kind=data.kind, registration_code=data.registration_code,
+        verified=True,
+    )
+    await ledger.append(
+        session, actor_id=actor_id, action="organization.created", entity_type="organization",
+        entity_id=org.id, payload=organization_payload(org),
+    )
+    return org
+
+
+async def add_organization(
+    session: AsyncSession, *, name: str, kind, registration_code: str | None, verified: bool
+) -> Organization:
+    """Insert an organisation; 409 when its name or registration code is taken."""
+    if registration_code is not None and await session.scalar(
+        select(Organization.id).where(Organization.registration_code == registration_code)
+    ):
+        raise Conflict("An organization with this registration code exists.",
+                       code="registration_code_taken")
+    org = Organization(
+        name=name, kind=kind, registration_code=registration_code,
+        verified_at=utcnow() if verified else None,
+    )
     session.add(org)
     await flush_or_raise(
         session, Conflict("An organization with this name exists.", code="organization_exists")
     )
-    await ledger.append(
-        session, actor_id=actor_id, action="organization.created", entity_type="organization",
-        entity_id=org.id, payload={"name": org.name, "kind": org.kind.value},
-    )
     return org
+
+
+def organization_payload(org: Organization) -> dict:
+    """What the audit ledger records of an organisation."""
+    return {"name": org.name, "kind": org.kind.value, "registration_code": org.registration_code,
+            "verified": org.verified}
 
 
 async def get_organization(session: AsyncSession, *, organization_id: int) -> Organization:
@@ -38,16 +66,30 @@ async def get_organization(session: AsyncSession, *, organization_id: int) -> Or
     return org
 
 
-async def list_organizations(session: AsyncSession, *, page: PageParams):
-    """A page of organisations."""
-    return await fetch_page(session, select(Organization), id_column=Organization.id, page=page)
+async def list_organizations(session: AsyncSession, *, page: PageParams, verified: bool | None):
+    """A page of organisations, optionally only the verified (or unverified) ones."""
+    stmt = select(Organization)
+    if verified is not None:
+        stmt = stmt.where(
+            Organization.verified_at.is_not(None) if verified else Organization.verified_at.is_(None)
+        )
+    return await fetch_page(session, stmt, id_column=Organization.id, page=page)
 
 
 async def create_user(
     session: AsyncSession, *, data: UserCreate, settings: Settings, actor_id: int | None
 ) -> User:
-    """Create a user whose role matches the kind of its organisation."""
-    await _check_role_fits_organization(session, role=data.role, organization_id=data.organization_id)
+    """Create a user whose role matches the kind of its organisation, with a strong password."""
+    await check_role_fits_organization(session, role=data.role, organization_id=data.organization_id)
+    return await add_user(session, data=data, settings=settings, actor_id=actor_id)
+
+
+async def add_user(
+    session: AsyncSession, *, data: UserCreate, settings: Settings, actor_id: int | None,
+    user_inputs: tuple[str, ...] = (),
+) -> User:
+    """Insert a user (its role already checked) and record it; 422 for a weak password."""
+    await require_strong(data.password, user_inputs=[data.email, *user_inputs], settings=settings)
     password_hash = await run_in_threadpool(hash_password, data.password, settings=settings)
     user = User(
         email=data.email, password_hash=password_hash,
@@ -56,14 +98,15 @@ async def create_user(
     session.add(user)
     await flush_or_raise(session, Conflict("A user with this email exists.", code="email_taken"))
     await ledger.append(
-        session, actor_id=actor_id, action="user.created", entity_type="user", entity_id=user.id,
+        session, actor_id=actor_id, action="user.created",
+        entity_type="user", entity_id=user.id,
         payload={"email": user.email, "role": user.role.value,
                  "organization_id": user.organization_id},
     )
     return user
 
 
-async def _check_role_fits_organization(
+async def check_role_fits_organization(
     session: AsyncSession, *, role: Role, organization_id: int | None
 ) -> None:
     wanted = ROLE_ORG_KIND[role]
@@ -101,10 +144,30 @@ async def list_users(session: AsyncSession, *, page: PageParams, organization_id
     return await fetch_page(session, stmt, id_column=User.id, page=page)
 
 
+async def token_version(session: AsyncSession, *, user_id: int) -> int | None:
+    """The user's current token version; None when no active user has this id."""
+    row = (await session.execute(
+        select(User.token_version, User.is_active).where(User.id == user_id)
+    )).one_or_none()
+    return row.token_version if row is not None and row.is_active else None
+
+
+def token_versions(
+    *, redis: AsyncRedis, prefix: str, sessionmaker: async_sessionmaker[AsyncSession]
+) -> TokenVersions:
+    """The users' token versions in Redis, loaded from the users table when missing there."""
+
+    async def load(user_id: int) -> int | None:
+        async with sessionmaker() as session:
+            return await token_version(session, user_id=user_id)
+
+    return TokenVersions(redis, prefix, load)
+
+
 async def authenticate(
     session: AsyncSession, *, email: str, password: str, settings: Settings
 ) -> User:
-    """The active user with this email and password; Unauthorized otherwise."""
+    """The active user with this email and password (exactly as sent); Unauthorized otherwise."""
     user = await session.scalar(select(User).where(User.email == email.strip().lower()))
     # Argon2 takes tens of milliseconds of CPU: keep it off the event loop.
     valid = await run_in_threadpool(

@@ -5,7 +5,7 @@ from typing import Annotated
 from pydantic import Field, StringConstraints, model_validator
 
 from app.listings.models import IpType, ListingStatus, TransferMode
-from app.schemas import Money, RequestModel, ResponseModel, Timestamp, json_int
+from app.schemas import Money, RequestModel, ResponseModel, Timestamp, json_int, unchanged
 
 Title = Annotated[str, StringConstraints(min_length=3, max_length=200)]
 Summary = Annotated[str, StringConstraints(min_length=1, max_length=20_000)]
@@ -40,26 +40,20 @@ class ListingCreate(RequestModel):
         return self
 
 
-def _unchanged() -> None:
-    # a factory, not a default: the API document then shows no "default": null for fields
-    # that may not be null
-    return None
-
-
 class ListingUpdate(RequestModel):
     """Fields to change: absent fields stay; none may be null but reserve_price, whose null
     removes the reserve."""
 
-    title: Title = Field(default_factory=_unchanged)
-    summary: Summary = Field(default_factory=_unchanged)
-    field: FieldSlug = Field(default_factory=_unchanged)
-    ip_type: IpType = Field(default_factory=_unchanged)
-    patent_numbers: PatentNumbers = Field(default_factory=_unchanged)
-    trl: Trl = Field(default_factory=_unchanged)
-    transfer_mode: TransferMode = Field(default_factory=_unchanged)
-    starting_price: Money = Field(default_factory=_unchanged)
+    title: Title = Field(default_factory=unchanged)
+    summary: Summary = Field(default_factory=unchanged)
+    field: FieldSlug = Field(default_factory=unchanged)
+    ip_type: IpType = Field(default_factory=unchanged)
+    patent_numbers: PatentNumbers = Field(default_factory=unchanged)
+    trl: Trl = Field(default_factory=unchanged)
+    transfer_mode: TransferMode = Field(default_factory=unchanged)
+    starting_price: Money = Field(default_factory=unchanged)
     reserve_price: Money | None = None
-    currency: Currency = Field(default_factory=_unchanged)
+    currency: Currency = Field(default_factory=unchanged)
 
 
 class RejectRequest(RequestModel):

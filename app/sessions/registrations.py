@@ -16,6 +16,7 @@ from app.auctions.models import (
 from app.audit import ledger
 from app.db import after_commit, flush_or_raise, utcnow
 from app.errors import Conflict, NotFound
+from app.identity.signup import require_verified
 from app.pagination import PageParams, fetch_page
 from app.schemas import datetime_to_ms
 from app.security import Principal
@@ -36,8 +37,10 @@ async def _require_open(engine: Engine, event: AuctionSession) -> None:
 async def register(
     session: AsyncSession, *, engine: Engine, principal: Principal, event: AuctionSession
 ) -> SessionRegistration:
-    """Apply to bid in every lot of the session for the caller's enterprise (pending)."""
+    """Apply to bid in every lot of the session for the caller's enterprise (pending), once
+    the enterprise is verified."""
     await _require_open(engine, event)
+    await require_verified(session, organization_id=principal.organization_id)
     registration = SessionRegistration(
         session_id=event.id, organization_id=principal.organization_id,
         applicant_id=principal.user_id, status=RegistrationStatus.pending,

@@ -1,16 +1,26 @@
 """GET /metrics: requests by route and status, and where a bid's time went (its decision in
 Redis, and its wait for the commit that made it durable)."""
 
+import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from pydantic import SecretStr
 
+from tests.conftest import TEST_METRICS_TOKEN
 from tests.support.auctions import API, create_auction, qualified_bidder
 
 BIDS_ROUTE = "/auctions/{auction_id}/bids"  # the template within the API router
+METRICS_AUTH = {"Authorization": f"Bearer {TEST_METRICS_TOKEN}"}
+
+
+@pytest.fixture
+def settings(settings):
+    """GET /metrics is on, behind the metrics token."""
+    return settings.model_copy(update={"metrics_token": SecretStr(TEST_METRICS_TOKEN)})
 
 
 async def scrape(client) -> dict[tuple[str, frozenset], float]:
     """Every sample of GET /metrics by (name, labels)."""
-    response = await client.get("/metrics")
+    response = await client.get("/metrics", headers=METRICS_AUTH)
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("text/plain")
     return {

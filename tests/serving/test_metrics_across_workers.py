@@ -7,6 +7,7 @@ from pathlib import Path
 import httpx
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import TEST_METRICS_TOKEN
 from tests.support.harness import Rig
 
 MAX_ROUNDS = 40  # of 50 concurrent requests: until both workers have served some
@@ -32,6 +33,7 @@ async def test_metrics_sum_the_requests_of_all_workers(rig: Rig, tmp_path: Path)
     (api,) = rig.start_apis(1, workers=2)
     # A new connection per request: the kernel hands each to whichever worker accepts first.
     async with httpx.AsyncClient(base_url=api.url, timeout=10,
+                                 headers={"Authorization": f"Bearer {TEST_METRICS_TOKEN}"},
                                  limits=httpx.Limits(max_keepalive_connections=0)) as client:
         sent = healthz_count((await client.get("/metrics")).text)  # start-up's health checks
         for _ in range(MAX_ROUNDS):

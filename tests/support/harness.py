@@ -15,7 +15,7 @@ from pathlib import Path
 import httpx
 import redis
 
-from tests.conftest import TEST_JWT_SECRET
+from tests.conftest import TEST_JWT_SECRET, TEST_METRICS_TOKEN
 from tests.support.cluster import binaries
 from tests.support.ports import HOST, free_port
 from tests.support.waits import wait_for
@@ -117,6 +117,7 @@ class Rig:
             "TECHAUCTION_REDIS_PREFIX": self.prefix,
             "TECHAUCTION_ENV": "test",
             "TECHAUCTION_JWT_SECRET": TEST_JWT_SECRET,
+            "TECHAUCTION_METRICS_TOKEN": TEST_METRICS_TOKEN,
             "TECHAUCTION_CLOSER_IN_API": "false",
             "TECHAUCTION_VAR_DIR": str(self.workdir / "var"),
             "PYTHONUNBUFFERED": "1",
