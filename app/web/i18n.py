@@ -74,7 +74,9 @@ class Formatter:
     def number(self, value: int | Decimal) -> str:
         return format_decimal(value, locale=self.locale)
 
-    def datetime(self, moment: datetime | None) -> str:
+    def datetime(self, moment: datetime | str | None) -> str:
+        if isinstance(moment, str):
+            moment = parse_iso(moment)
         if moment is None:
             return "—"
         return format_datetime(_aware(moment), "medium", tzinfo=DISPLAY_ZONE, locale=self.locale)
