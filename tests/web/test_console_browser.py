@@ -61,7 +61,9 @@ async def test_a_lot_from_listing_to_verified_export_through_the_consoles(
     await lab.get_by_role("button", name=f"Submit for review {TITLE}").click()
     await _alerted(lab, "sent for review")
 
-    # The operator approves it and schedules a short english round in the console.
+    # The operator approves it and schedules a short english round in the console (the
+    # winner signs in first: the round lasts seconds).
+    room = await _signed_in(browser, live, hosts, winner)
     desk = await _signed_in(browser, live, hosts, actors.admin)
     card = desk.locator("li.card", has_text=TITLE)
     await card.get_by_role("button", name="Approve").click()
@@ -78,7 +80,6 @@ async def test_a_lot_from_listing_to_verified_export_through_the_consoles(
 
     # The winner, qualified, bids in the room and sees his settlement once it closed.
     paddle = (await register_and_qualify(client, actors.admin, auction_id, winner))["paddle"]
-    room = await _signed_in(browser, live, hosts, winner)
     await room.goto(f"{live.url}/auctions/{auction_id}")
     await room.wait_for_selector("#connection.online", timeout=WAIT)
     await room.locator("#quick-bid").click()

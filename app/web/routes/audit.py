@@ -112,7 +112,11 @@ async def verify_export(page: PageDep) -> Response:
     upload, manifest = form.get("file"), form.get("manifest")
     if not isinstance(upload, UploadFile) or not isinstance(manifest, UploadFile):
         raise PageError(422, page.gettext("Choose the export file and its manifest."))
-    raw = await manifest.read(65 * 1024)
-    key = export_http.signer(page.request).public_key
-    check = await run_in_threadpool(check_export, upload.file, raw, key, upload.filename or "")
+    try:
+        raw = await manifest.read(65 * 1024)
+        key = export_http.signer(page.request).public_key
+        check = await run_in_threadpool(check_export, upload.file, raw, key, upload.filename or "")
+    finally:
+        await upload.close()
+        await manifest.close()
     return page.render("console/check.html", check=check, status=200 if check.ok else 422)
