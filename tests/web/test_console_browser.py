@@ -56,6 +56,7 @@ async def test_a_lot_from_listing_to_verified_export_through_the_consoles(
     await lab.locator("#f-trl").select_option("6")
     await lab.locator("#f-starting_price").fill("2000000.00")
     await lab.locator("#f-reserve_price").fill("2000000.00")
+    await _shoot(lab, "listing-form")
     await lab.get_by_role("button", name="Save as draft").click()
     await _alerted(lab, "saved as a draft")
     await lab.get_by_role("button", name=f"Submit for review {TITLE}").click()
@@ -73,6 +74,7 @@ async def test_a_lot_from_listing_to_verified_export_through_the_consoles(
     await desk.locator("#f-starts_at").fill(local_input(now - timedelta(seconds=1)))
     await desk.locator("#f-ends_at").fill(local_input(now + timedelta(seconds=12)))
     await desk.locator("#f-window_seconds").fill("0")
+    await _shoot(desk, "auction-form")
     await desk.get_by_role("button", name="Schedule the auction").click()
     await desk.wait_for_url(re.compile(r"/auctions/\d+\?notice=auction_created"))
     await _alerted(desk, "The auction is scheduled.")
@@ -106,6 +108,7 @@ async def test_a_lot_from_listing_to_verified_export_through_the_consoles(
     await audit.locator("#v-manifest").set_input_files(saved["manifest"])
     await audit.get_by_role("button", name="Check", exact=True).click()
     await _alerted(audit, "OK: the export is intact.")
+    await _shoot(audit, "export-check")
     await audit.goto(f"{live.url}/console/ledger")
     await _alerted(audit, "OK: the ledger is intact.")
 
@@ -114,6 +117,11 @@ async def test_a_lot_from_listing_to_verified_export_through_the_consoles(
     for role, page in (("institute", lab), ("admin", desk), ("enterprise", room), ("auditor", audit)):
         await _both_languages(page, live, role)
     hosts.assert_only(live.url)
+
+
+async def _shoot(page, name: str) -> None:
+    if shots := os.environ.get("WEB_SCREENSHOTS"):
+        await page.screenshot(path=f"{ROOT / shots}/console-{name}-en.png", full_page=True)
 
 
 async def _both_languages(page, live, role: str) -> None:
