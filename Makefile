@@ -43,9 +43,11 @@ messages: $(STAMP)
 		--width 100 --ignore-pot-creation-date
 	$(BIN)/pybabel compile -d app/web/locale -D messages --statistics
 
-# Screenshots of the catalogue and the room (zh and en) into docs/screenshots/.
+# Screenshots of the catalogue, the room and each role's console (zh and en) into docs/screenshots/.
 screenshots: $(STAMP) browser
-	WEB_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q tests/web/test_browser.py -k screenshots
+	WEB_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q \
+		tests/web/test_browser.py::test_pages_in_chinese_and_english_and_on_a_phone \
+		tests/web/test_console_browser.py
 
 bench: migrate
 	$(BIN)/techauction bench

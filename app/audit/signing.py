@@ -135,6 +135,15 @@ class DocumentError(ValueError):
 
 def load_document(path: Path) -> dict[str, Any]:
     """A signed JSON document; duplicate keys are refused (they could hide a second value)."""
+    try:
+        raw = path.read_bytes()
+    except OSError as exc:
+        raise DocumentError(f"cannot read the manifest {path}: {exc}") from exc
+    return parse_document(raw, name=str(path))
+
+
+def parse_document(raw: bytes, *, name: str = "") -> dict[str, Any]:
+    """A signed JSON document from its bytes (duplicate keys refused)."""
 
     def no_duplicates(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
         keys = [k for k, _ in pairs]
@@ -143,9 +152,9 @@ def load_document(path: Path) -> dict[str, Any]:
         return dict(pairs)
 
     try:
-        document = json.loads(path.read_bytes(), object_pairs_hook=no_duplicates)
-    except (OSError, UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise DocumentError(f"cannot read the manifest {path}: {exc}") from exc
+        document = json.loads(raw, object_pairs_hook=no_duplicates)
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise DocumentError(f"cannot read the manifest {name}: {exc}") from exc
     if not isinstance(document, dict):
         raise DocumentError("the manifest is not a JSON object")
     return document

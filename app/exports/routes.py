@@ -62,7 +62,7 @@ class PublicKeyOut(ResponseModel):
     public_key_base64: str = Field(description="the raw 32-byte public key, base64")
 
 
-def _signer(request: Request) -> Signer:
+def signer(request: Request) -> Signer:
     """The signing key, loaded once per application."""
     signer = getattr(request.app.state, "export_signer", None)
     if signer is None:
@@ -109,27 +109,37 @@ async def export_settlements(
         filters = exports.ExportFilters(created_from, created_to, institute)
     except ValueError as exc:
         raise Unprocessable(str(exc)) from None
-    signer = _signer(request)
-    redis = request.app.state.redis
     export_id = uuid.uuid4().hex
-    key = _key(request, export_id)
-    pending = {"state": "streaming", "requested_by": principal.user_id}
-    await redis.set(key, json.dumps(pending), ex=MANIFEST_TTL)
-    export = exports.Export(fmt, filters)
+    manifest_url = request.scope.get("root_path", "") + request.app.url_path_for(
+        "export_manifest", export_id=export_id
+    )
+    return await stream(request, export_id, exports.Export(fmt, filters), manifest_url=manifest_url,
+                        state={"requested_by": principal.user_id})
+
+
+async def store_state(request: Request, export_id: str, state: dict[str, Any]) -> None:
+    """Keep what is known of an export (its manifest once complete) for MANIFEST_TTL."""
+    await request.app.state.redis.set(_key(request, export_id), json.dumps(state), ex=MANIFEST_TTL)
+
+
+async def stream(request: Request, export_id: str, export: exports.Export, *, manifest_url: str,
+                 state: dict[str, Any]) -> StreamingResponse:
+    """The export's bytes, streamed; its signed manifest stored under export_id at the end.
+    The API's export and the auditor's console download both answer with this."""
+    key = signer(request)
+    pending = state | {"state": "streaming"}
+    await store_state(request, export_id, pending)
     engine = request.app.state.db_engine
 
     async def body():
         async for chunk in export.chunks(engine):
             yield chunk
         # Stored before the response's last message, so a client that saw the end finds it.
-        manifest = export.manifest(signer)
-        await redis.set(key, json.dumps(pending | {"state": "complete", "manifest": manifest}),
-                        ex=MANIFEST_TTL)
+        manifest = export.manifest(key)
+        await store_state(request, export_id, pending | {"state": "complete", "manifest": manifest})
 
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    manifest_url = request.scope.get("root_path", "") + request.app.url_path_for(
-        "export_manifest", export_id=export_id
-    )
+    fmt = export.fmt
     return StreamingResponse(body(), media_type=exports.MEDIA_TYPES[fmt], headers={
         "Content-Disposition": f'attachment; filename="settlements-{stamp}.{fmt.value}"',
         "X-Export-Id": export_id,
@@ -138,25 +148,35 @@ async def export_settlements(
     })
 
 
+async def stored_state(request: Request, export_id: str) -> dict[str, Any] | None:
+    """What is stored of an export (None once expired or never made)."""
+    raw = await request.app.state.redis.get(_key(request, export_id))
+    return None if raw is None else json.loads(raw)
+
+
+def manifest_of(stored: dict[str, Any] | None) -> dict[str, Any]:
+    """The signed manifest of a completed export; 404 expired, 409 incomplete."""
+    if stored is None:
+        raise NotFound("No such export (manifests are kept for 24 hours).", code="export_not_found")
+    if stored.get("state") != "complete":
+        raise Conflict(
+            "The export has not completed: it is still streaming, or it was interrupted.",
+            code="export_incomplete",
+        )
+    return stored["manifest"]
+
+
 @router.get("/exports/{export_id}/manifest", response_model=ExportManifest)
 async def export_manifest(
     request: Request, _: StaffReader, export_id: Annotated[str, Path(pattern=EXPORT_ID)],
 ) -> JSONResponse:
     """The signed manifest of a completed export (409 export_incomplete while it streams or
     if it was interrupted; 404 once expired)."""
-    raw = await request.app.state.redis.get(_key(request, export_id))
-    if raw is None:
-        raise NotFound("No such export (manifests are kept for 24 hours).", code="export_not_found")
-    stored = json.loads(raw)
-    if stored.get("state") != "complete":
-        raise Conflict(
-            "The export has not completed: it is still streaming, or it was interrupted.",
-            code="export_incomplete",
-        )
-    return JSONResponse(stored["manifest"], headers={"Cache-Control": "no-store"})
+    manifest = manifest_of(await stored_state(request, export_id))
+    return JSONResponse(manifest, headers={"Cache-Control": "no-store"})
 
 
 @router.get("/audit/public-key", response_model=PublicKeyOut)
 async def public_key(request: Request) -> PublicKeyOut:
     """The Ed25519 public key that signs export manifests (public: anyone may verify)."""
-    return PublicKeyOut(**_signer(request).public_key_document())
+    return PublicKeyOut(**signer(request).public_key_document())

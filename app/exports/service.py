@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from decimal import Decimal
 from enum import StrEnum
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PublicKey
 from sqlalchemy import BigInteger, Select, String, Text, cast, func, literal_column, select, type_coerce
@@ -355,6 +355,12 @@ MANIFEST_FIELDS = {
 
 def inspect_file(path: Path, fmt: str) -> tuple[str, int, str | None]:
     """SHA-256, data-row count and any parse problem of an export file, read once."""
+    with path.open("rb") as handle:
+        return inspect_stream(handle, fmt)
+
+
+def inspect_stream(handle: BinaryIO, fmt: str) -> tuple[str, int, str | None]:
+    """SHA-256, data-row count and any parse problem of an open export file (binary), read once."""
     digest = hashlib.sha256()
 
     def lines(handle: Any) -> Iterator[str]:
@@ -363,16 +369,15 @@ def inspect_file(path: Path, fmt: str) -> tuple[str, int, str | None]:
             yield raw.decode()
 
     rows, problem = 0, None
-    with path.open("rb") as handle:
-        try:
-            if fmt == ExportFormat.csv:
-                rows = max(sum(1 for _ in csv.reader(lines(handle))) - 1, 0)  # minus the header
-            else:
-                rows = sum(1 for line in lines(handle) if line.strip())
-        except (csv.Error, UnicodeDecodeError) as exc:
-            problem = f"FILE is not a well-formed {fmt} export ({exc})"
-        for raw in iter(lambda: handle.read(1 << 20), b""):  # the rest, after a parse error
-            digest.update(raw)
+    try:
+        if fmt == ExportFormat.csv:
+            rows = max(sum(1 for _ in csv.reader(lines(handle))) - 1, 0)  # minus the header
+        else:
+            rows = sum(1 for line in lines(handle) if line.strip())
+    except (csv.Error, UnicodeDecodeError) as exc:
+        problem = f"FILE is not a well-formed {fmt} export ({exc})"
+    for raw in iter(lambda: handle.read(1 << 20), b""):  # the rest, after a parse error
+        digest.update(raw)
     return digest.hexdigest(), rows, problem
 
 
@@ -391,12 +396,16 @@ def _manifest_problems(manifest: dict[str, Any]) -> list[str]:
     return problems
 
 
-def verify_export(file: Path, manifest: dict[str, Any], public_key: Ed25519PublicKey) -> list[str]:
-    """Everything that does not match; empty when file and manifest are both intact."""
+def verify_export(file: Path | BinaryIO, manifest: dict[str, Any],
+                  public_key: Ed25519PublicKey) -> list[str]:
+    """Everything that does not match; empty when file (a path or an open binary file) and
+    manifest are both intact. The CLI's verify-export and the auditor's console use it."""
     problems = _manifest_problems(manifest) + signature_problems(manifest, public_key)
     signed = not any(p.startswith("SIGNATURE") for p in problems)
     fmt = manifest.get("format")
-    sha256, rows, problem = inspect_file(file, fmt if fmt in tuple(ExportFormat) else "csv")
+    fmt = fmt if fmt in tuple(ExportFormat) else "csv"
+    inspect = inspect_file if isinstance(file, Path) else inspect_stream
+    sha256, rows, problem = inspect(file, fmt)
     problems += [problem] if problem else []
     if sha256 != manifest.get("sha256"):
         problems.append(

@@ -60,34 +60,54 @@ def translations(lang: str) -> NullTranslations:
 
 
 class Formatter:
-    """Money, numbers and times for one language."""
+    """Money, numbers and times for one language (formatted once per value: a room shows the
+    same prices and times to every viewer, and Babel's formatting is its dearest part)."""
 
     def __init__(self, lang: str) -> None:
         self.lang = lang
-        self.locale = Locale.parse(LANGUAGES[lang][0])
+        self.locale = _locale(lang)
 
     def money(self, amount: Decimal | str | None, currency: str = "CNY") -> str:
         if amount is None or amount == "":
             return "—"
-        return format_currency(Decimal(amount), currency, locale=self.locale)
+        return _money(self.lang, Decimal(amount), currency)
 
     def number(self, value: int | Decimal) -> str:
         return format_decimal(value, locale=self.locale)
 
-    def datetime(self, moment: datetime | None) -> str:
-        if moment is None:
-            return "—"
-        return format_datetime(_aware(moment), "medium", tzinfo=DISPLAY_ZONE, locale=self.locale)
+    def datetime(self, moment: datetime | str | None) -> str:
+        return _moment(self.lang, "datetime", moment)
 
     def time(self, moment: datetime | str | None) -> str:
-        if isinstance(moment, str):
-            moment = parse_iso(moment)
-        if moment is None:
-            return "—"
-        return format_time(_aware(moment), "medium", tzinfo=DISPLAY_ZONE, locale=self.locale)
+        return _moment(self.lang, "time", moment)
 
     def date(self, day) -> str:
         return "—" if day is None else format_date(day, "long", locale=self.locale)
+
+
+@lru_cache
+def formatter(lang: str) -> Formatter:
+    return Formatter(lang)
+
+
+@lru_cache
+def _locale(lang: str) -> Locale:
+    return Locale.parse(LANGUAGES[lang][0])
+
+
+@lru_cache(maxsize=8192)
+def _money(lang: str, amount: Decimal, currency: str) -> str:
+    return format_currency(amount, currency, locale=_locale(lang))
+
+
+@lru_cache(maxsize=8192)
+def _moment(lang: str, kind: str, moment: datetime | str | None) -> str:
+    if isinstance(moment, str):
+        moment = parse_iso(moment)
+    if moment is None:
+        return "—"
+    write = format_datetime if kind == "datetime" else format_time
+    return write(_aware(moment), "medium", tzinfo=DISPLAY_ZONE, locale=_locale(lang))
 
 
 def _aware(moment: datetime) -> datetime:

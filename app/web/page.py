@@ -80,7 +80,7 @@ class Page:
 
     @property
     def fmt(self) -> i18n.Formatter:
-        return i18n.Formatter(self.lang)
+        return i18n.formatter(self.lang)
 
     def gettext(self, message: str, **values: Any) -> str:
         text = i18n.translations(self.lang).gettext(message)

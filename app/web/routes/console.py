@@ -9,14 +9,15 @@ from starlette.responses import Response
 from app.auctions import registrations
 from app.auctions import service as auctions
 from app.auctions.schemas import RegistrationApprove
-from app.errors import AppError
 from app.listings import service as listings
 from app.listings.rules import Action
 from app.listings.schemas import RejectRequest
 from app.schemas import IdPath
 from app.security import Role
+from app.web.actions import act, require
 from app.web.messages import message
-from app.web.page import Page, PageDep, PageError
+from app.web.page import Page, PageDep
+from app.web.views.audit import audit_filters
 from app.web.views.console import workspace
 
 router = APIRouter(include_in_schema=False)
@@ -26,19 +27,18 @@ router = APIRouter(include_in_schema=False)
 async def console(page: PageDep) -> Response:
     if page.user is None:
         return page.redirect("/signin?next=" + quote("/console"))
-    space = await workspace(page.db, page.principal)
     query = page.request.query_params
+    filters = audit_filters(query) if page.principal.is_staff_reader else None
+    space = await workspace(page.db, page.principal, filters.settlements if filters else None)
+    error = query.get("error") or (filters.error if filters else None)
     return page.render(
-        f"console/{space.role}.html", space=space,
-        notice=message(query.get("notice")), error=message(query.get("error")),
+        f"console/{space.role}.html", space=space, filters=filters,
+        notice=message(query.get("notice")), error=message(error),
     )
 
 
 def _admin(page: Page) -> None:
-    if page.user is None:
-        raise PageError(401, page.gettext("Sign in first."))
-    if page.user.role is not Role.admin:
-        raise PageError(403, page.gettext("This needs the admin role."))
+    require(page, Role.admin)
 
 
 @router.post("/console/listings/{listing_id}/approve")
@@ -60,13 +60,9 @@ async def reject_listing(page: PageDep, listing_id: IdPath) -> Response:
 
 
 async def _transition(page: Page, listing_id: int, action: Action, reason, notice: str) -> Response:
-    try:
-        async with page.changes():
-            await listings.transition_listing(page.db, principal=page.principal, listing_id=listing_id,
-                                              action=action, reason=reason)
-    except AppError as exc:
-        return page.redirect(f"/console?error={exc.code}")
-    return page.redirect(f"/console?notice={notice}")
+    return await act(page, lambda: listings.transition_listing(
+        page.db, principal=page.principal, listing_id=listing_id, action=action, reason=reason),
+        notice=notice)
 
 
 @router.post("/console/auctions/{auction_id}/registrations/{registration_id}/approve")
@@ -78,27 +74,22 @@ async def qualify(page: PageDep, auction_id: IdPath, registration_id: IdPath) ->
             {"deposit_reference": form.get("deposit_reference", "").strip()})
     except ValidationError:
         return page.redirect("/console?error=invalid_reference")
-    try:
-        auction = await auctions.get_auction(page.db, auction_id=auction_id)
-        async with page.changes():
-            await registrations.approve(
-                page.db, engine=page.request.app.state.engine, principal=page.principal,
-                auction=auction, registration_id=registration_id,
-                deposit_reference=data.deposit_reference)
-    except AppError as exc:
-        return page.redirect(f"/console?error={exc.code}")
-    return page.redirect("/console?notice=registration_qualified")
+    return await act(page, lambda: _registration(page, auction_id, registrations.approve,
+                                                 registration_id=registration_id,
+                                                 engine=page.request.app.state.engine,
+                                                 deposit_reference=data.deposit_reference),
+                     notice="registration_qualified")
+
+
+async def _registration(page: Page, auction_id: int, decide, **values) -> None:
+    auction = await auctions.get_auction(page.db, auction_id=auction_id)
+    await decide(page.db, principal=page.principal, auction=auction, **values)
 
 
 @router.post("/console/auctions/{auction_id}/registrations/{registration_id}/reject")
 async def refuse(page: PageDep, auction_id: IdPath, registration_id: IdPath) -> Response:
     await page.form()
     _admin(page)
-    try:
-        auction = await auctions.get_auction(page.db, auction_id=auction_id)
-        async with page.changes():
-            await registrations.reject(page.db, principal=page.principal, auction=auction,
-                                       registration_id=registration_id)
-    except AppError as exc:
-        return page.redirect(f"/console?error={exc.code}")
-    return page.redirect("/console?notice=registration_rejected")
+    return await act(page, lambda: _registration(page, auction_id, registrations.reject,
+                                                 registration_id=registration_id),
+                     notice="registration_rejected")

@@ -6,6 +6,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auctions.models import Auction, Bid, Registration, RegistrationStatus
+from app.identity.models import Organization, OrgKind
 from app.listings import service as listings
 from app.listings.models import Listing, ListingStatus
 from app.listings.schemas import ListingOut
@@ -13,6 +14,7 @@ from app.pagination import PageParams
 from app.security import Principal, Role
 from app.settlements import service as settlements
 from app.settlements.schemas import SettlementOut
+from app.web.views.results import LotResult, lot_results
 
 SHOWN = 100
 
@@ -42,9 +44,13 @@ class Workspace:
     settlements: list[SettlementOut] = field(default_factory=list)
     listings: list[ListingOut] = field(default_factory=list)
     titles: dict[int, str] = field(default_factory=dict)  # auction id -> listing title
+    results: list[LotResult] = field(default_factory=list)
+    approved: list[ListingOut] = field(default_factory=list)  # admin: ready for an auction
+    institutes: dict[int, str] = field(default_factory=dict)  # staff: institute id -> name
 
 
-async def workspace(session: AsyncSession, principal: Principal) -> Workspace:
+async def workspace(session: AsyncSession, principal: Principal,
+                    filters: settlements.SettlementFilters | None = None) -> Workspace:
     space = Workspace(role=principal.role.value)
     page = PageParams(limit=SHOWN, after_id=None)
     if principal.role is Role.enterprise:
@@ -58,13 +64,22 @@ async def workspace(session: AsyncSession, principal: Principal) -> Workspace:
             session, principal=principal,
             filters=listings.ListingFilters(status=ListingStatus.pending_review), page=page)
         space.listings = [listings.to_out(r, principal) for r in rows]
+        rows, _ = await listings.list_listings(
+            session, principal=principal,
+            filters=listings.ListingFilters(status=ListingStatus.approved), page=page)
+        space.approved = [listings.to_out(r, principal) for r in rows]
+    if principal.is_staff_reader:
+        space.institutes = dict((await session.execute(
+            select(Organization.id, Organization.name).where(Organization.kind == OrgKind.institute)
+            .order_by(Organization.name))).all())
     if principal.role is Role.institute:
         rows, _ = await listings.list_listings(
             session, principal=principal,
             filters=listings.ListingFilters(institute=principal.organization_id), page=page)
         space.listings = [listings.to_out(r, principal) for r in rows]
+    space.results = await lot_results(session, principal)
     rows, _ = await settlements.list_settlements(
-        session, principal=principal, filters=settlements.SettlementFilters(), page=page)
+        session, principal=principal, filters=filters or settlements.SettlementFilters(), page=page)
     space.settlements = [settlements.to_out(r, principal) for r in rows]
     space.titles = await _titles(session, {s.auction_id for s in space.settlements})
     return space
