@@ -1,0 +1,83 @@
+"""One watcher's place in a topic: a bounded buffer of encoded entries, woken on each push."""
+
+import asyncio
+from collections import deque
+from dataclasses import dataclass
+from typing import Any
+
+from app.feed.ids import StreamId
+
+PING = b": ping\n\n"
+
+
+@dataclass(frozen=True, slots=True)
+class Entry:
+    """A stream entry encoded once as SSE bytes; id None for a comment."""
+
+    id: StreamId | None
+    data: bytes
+    last: bool = False
+
+
+PING_ENTRY = Entry(None, PING)
+
+
+class Subscription:
+    """What a watcher has yet to send; dropped when more than `limit` entries wait."""
+
+    __slots__ = ("_limit", "_waiter", "after", "backlog", "client", "closed", "deadline", "dropped",
+                 "gap", "live", "queue", "topic")
+
+    def __init__(self, topic: Any, after: StreamId, limit: int) -> None:
+        self.topic = topic
+        self.after = after  # the id of the last entry sent (or the client's Last-Event-ID)
+        self.backlog: list[Entry] = []
+        self.gap: StreamId | None = None  # entries before this id must be read from Redis
+        self.live = False
+        self.client = ""
+        self.queue: deque[Entry] = deque()
+        self.closed = False
+        self.dropped = False
+        self.deadline: asyncio.Timeout | None = None  # set while the response streams
+        self._limit = limit
+        self._waiter: asyncio.Future | None = None
+
+    def push(self, entry: Entry) -> bool:
+        """Buffer the entry; False (and the watcher cut off) when the buffer is full."""
+        if self.closed:
+            return True
+        if len(self.queue) >= self._limit:
+            self.dropped = True
+            self.close()
+            if self.deadline is not None:  # its send waits on a full socket: stop waiting
+                self.deadline.reschedule(asyncio.get_running_loop().time())
+            return False
+        self.queue.append(entry)
+        self._wake()
+        return True
+
+    def ping(self) -> None:
+        if not self.queue:
+            self.push(PING_ENTRY)
+
+    def close(self) -> None:
+        self.closed = True
+        self._wake()
+
+    def _wake(self) -> None:
+        if self._waiter is not None and not self._waiter.done():
+            self._waiter.set_result(None)
+
+    async def take(self) -> list[Entry]:
+        """Everything buffered, waiting for at least one entry; [] once closed."""
+        while not self.queue and not self.closed:
+            self._waiter = asyncio.get_running_loop().create_future()
+            try:
+                await self._waiter
+            finally:
+                self._waiter = None
+        if self.closed:
+            return []
+        items = list(self.queue)
+        self.queue.clear()
+        return items
