@@ -53,7 +53,7 @@ class Settings(BaseSettings):
     # Last-Event-ID), entries kept encoded per stream, seconds between keep-alive comments.
     feed_max_streams_per_client: int = Field(default=32, ge=1)
     feed_max_streams_per_process: int = Field(default=20_000, ge=1)
-    feed_queue_size: int = Field(default=256, ge=1)
+    feed_queue_size: int = Field(default=1024, ge=1)
     feed_history_size: int = Field(default=10_000, ge=1)
     feed_keepalive_seconds: float = Field(default=10.0, gt=0, le=15)
     # Mount the bench-only endpoints under /bench (for `techauction bench`; never in production).

@@ -56,7 +56,7 @@ class FeedSpec:
 class Limits:
     """The Hub's settings: buffers, history, keep-alive and caps."""
 
-    queue_size: int = 256
+    queue_size: int = 1024
     history_size: int = 10_000
     keepalive_s: float = 10.0
     linger_s: float = 30.0
@@ -123,15 +123,15 @@ class Topic:
         if not self.subscribers:
             self.idle_since = time.monotonic()
 
-    def publish(self, entry: Entry) -> None:
-        """Remember the entry and hand it to every subscriber; drop those that overflow."""
-        self.position = entry.id
-        self.history.append(entry)
+    def publish(self, batch: tuple[Entry, ...]) -> None:
+        """Remember the entries and hand them to every subscriber; drop those that overflow."""
+        self.position = batch[-1].id
+        self.history += batch
         if len(self.history) > 2 * self.hub.limits.history_size:
             del self.history[: -self.hub.limits.history_size]
             self.complete = False
-        self.finished = self.finished or entry.last
-        dropped = [sub for sub in self.subscribers if not sub.push(entry)]
+        self.finished = self.finished or any(entry.last for entry in batch)
+        dropped = [sub for sub in self.subscribers if not sub.push(batch)]
         for sub in dropped:
             self.leave(sub)
             log.info("feed_watcher_dropped", key=self.key, buffered=self.hub.limits.queue_size)
@@ -192,8 +192,8 @@ class Topic:
         while not self.finished and not self._idle():
             reply = await self._retrying(lambda: self.hub.redis.xread(
                 {self.key: format_stream_id(self.position)}, count=BATCH, block=BLOCK_MS), "read")
-            for entry_id, fields in _rows(reply):
-                self.publish(self.spec.entry(entry_id, fields))
+            if rows := _rows(reply):
+                self.publish(tuple(self.spec.entry(i, f) for i, f in rows))
 
 
 class Hub:

@@ -19,14 +19,15 @@ class Entry:
     last: bool = False
 
 
-PING_ENTRY = Entry(None, PING)
+PING_BATCH = (Entry(None, PING),)
 
 
 class Subscription:
-    """What a watcher has yet to send; dropped when more than `limit` entries wait."""
+    """What a watcher has yet to send: batches of shared entries (one per Redis read);
+    dropped when a batch finds it behind and would bring more than `limit` entries waiting."""
 
     __slots__ = ("_limit", "_waiter", "after", "backlog", "client", "closed", "deadline", "dropped",
-                 "gap", "live", "queue", "topic")
+                 "gap", "live", "pending", "queue", "topic")
 
     def __init__(self, topic: Any, after: StreamId, limit: int) -> None:
         self.topic = topic
@@ -35,30 +36,32 @@ class Subscription:
         self.gap: StreamId | None = None  # entries before this id must be read from Redis
         self.live = False
         self.client = ""
-        self.queue: deque[Entry] = deque()
+        self.queue: deque[tuple[Entry, ...]] = deque()
+        self.pending = 0  # entries in the queue
         self.closed = False
         self.dropped = False
         self.deadline: asyncio.Timeout | None = None  # set while the response streams
         self._limit = limit
         self._waiter: asyncio.Future | None = None
 
-    def push(self, entry: Entry) -> bool:
-        """Buffer the entry; False (and the watcher cut off) when the buffer is full."""
+    def push(self, batch: tuple[Entry, ...]) -> bool:
+        """Buffer the batch; False (and the watcher cut off) when the buffer is full."""
         if self.closed:
             return True
-        if len(self.queue) >= self._limit:
+        if self.queue and self.pending + len(batch) > self._limit:
             self.dropped = True
             self.close()
             if self.deadline is not None:  # its send waits on a full socket: stop waiting
                 self.deadline.reschedule(asyncio.get_running_loop().time())
             return False
-        self.queue.append(entry)
+        self.queue.append(batch)
+        self.pending += len(batch)
         self._wake()
         return True
 
     def ping(self) -> None:
         if not self.queue:
-            self.push(PING_ENTRY)
+            self.push(PING_BATCH)
 
     def close(self) -> None:
         self.closed = True
@@ -78,6 +81,7 @@ class Subscription:
                 self._waiter = None
         if self.closed:
             return []
-        items = list(self.queue)
+        items = [entry for batch in self.queue for entry in batch]
         self.queue.clear()
+        self.pending = 0
         return items

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 from collections.abc import AsyncIterator
 
@@ -46,3 +47,12 @@ async def raw_lines(response: httpx.Response, into: list[str]) -> None:
     """Every line of the stream, comments included, appended as they come (until it ends)."""
     async for line in response.aiter_lines():
         into.append(line)
+
+
+async def wait_for_streams(server: LiveServer, count: int, within: float = 30) -> None:
+    """Until the server's hub holds `count` streams (or fail after `within` s)."""
+    for _ in range(int(within / 0.05)):
+        if hub_of(server).streams == count:
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"{hub_of(server).streams} streams, not {count}")
