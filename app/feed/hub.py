@@ -24,7 +24,7 @@ from redis.exceptions import RedisError
 
 from app.errors import ServiceUnavailable, TooManyRequests
 from app.feed.ids import ZERO, StreamId, format_stream_id, parse_stream_id
-from app.feed.subscription import Entry, Subscription
+from app.feed.subscription import PING_BATCH, Entry, Subscription
 
 log = structlog.get_logger()
 
@@ -37,6 +37,7 @@ READY_S = 5.0  # how long a new watcher waits for its topic's first read
 RETRY_AFTER_S = 5
 GAP_READS = 8  # concurrent backlog reads that reach behind a topic's history
 NOFILE_CEILING = 1 << 20
+FAN_OUT_SLICE = 256  # subscribers served per event-loop turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -92,6 +93,18 @@ def _rows(reply: Any) -> list[Any]:
     return list(reply[0][1]) if reply else []
 
 
+async def fan_out(subscribers: list[Subscription], batch: tuple[Entry, ...],
+                  topic: "Topic | None" = None) -> None:
+    """Push the batch to each subscriber, a slice per loop turn; the overflowing ones leave."""
+    for start in range(0, len(subscribers), FAN_OUT_SLICE):
+        if start:
+            await asyncio.sleep(0)
+        for sub in subscribers[start:start + FAN_OUT_SLICE]:
+            if not sub.push(batch) and topic is not None:
+                topic.leave(sub)
+                log.info("feed_watcher_dropped", key=topic.key, buffered=topic.hub.limits.queue_size)
+
+
 class Topic:
     """One stream key: its reader task, its encoded history and its live subscribers."""
 
@@ -123,18 +136,18 @@ class Topic:
         if not self.subscribers:
             self.idle_since = time.monotonic()
 
-    def publish(self, batch: tuple[Entry, ...]) -> None:
-        """Remember the entries and hand them to every subscriber; drop those that overflow."""
+    async def publish(self, batch: tuple[Entry, ...]) -> None:
+        """Remember the entries and hand them to every subscriber; drop those that overflow.
+
+        Subscribers are served FAN_OUT_SLICE at a time, the loop's other work (a bid's
+        answer) running between slices instead of waiting behind thousands of watchers."""
         self.position = batch[-1].id
         self.history += batch
         if len(self.history) > 2 * self.hub.limits.history_size:
             del self.history[: -self.hub.limits.history_size]
             self.complete = False
         self.finished = self.finished or any(entry.last for entry in batch)
-        dropped = [sub for sub in self.subscribers if not sub.push(batch)]
-        for sub in dropped:
-            self.leave(sub)
-            log.info("feed_watcher_dropped", key=self.key, buffered=self.hub.limits.queue_size)
+        await fan_out(list(self.subscribers), batch, self)
 
     def _idle(self) -> bool:
         return not self.subscribers and time.monotonic() - self.idle_since > self.hub.limits.linger_s
@@ -193,7 +206,7 @@ class Topic:
             reply = await self._retrying(lambda: self.hub.redis.xread(
                 {self.key: format_stream_id(self.position)}, count=BATCH, block=BLOCK_MS), "read")
             if rows := _rows(reply):
-                self.publish(tuple(self.spec.entry(i, f) for i, f in rows))
+                await self.publish(tuple(self.spec.entry(i, f) for i, f in rows))
 
 
 class Hub:
@@ -285,5 +298,5 @@ class Hub:
         while True:
             await asyncio.sleep(self.limits.keepalive_s)
             for topic in list(self.topics.values()):
-                for sub in topic.subscribers:
-                    sub.ping()
+                idle = [sub for sub in topic.subscribers if not sub.queue]
+                await fan_out(idle, PING_BATCH)

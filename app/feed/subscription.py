@@ -59,10 +59,6 @@ class Subscription:
         self._wake()
         return True
 
-    def ping(self) -> None:
-        if not self.queue:
-            self.push(PING_BATCH)
-
     def close(self) -> None:
         self.closed = True
         self._wake()
