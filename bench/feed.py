@@ -169,8 +169,16 @@ async def scenario(stack: Stack, seeder: Seeder, institute: dict, bidders: list[
         log(f"{watchers} watchers at {rate}/s: baseline bids with nobody watching")
         baseline = await drive_bids(http, auction_id, bidders, rate=rate, seconds=seconds, start=0)
         rss_before = rss_kb(pid)
-        clients = Clients(stack.port, f"{API}/auctions/{auction_id}/events", watchers)
-        opened = await asyncio.to_thread(clients.wait_open)
+        # Two halves: the second shows what one more watcher costs, without the fixed cost
+        # the first connections bring (database and Redis pools grown to their size).
+        path = f"{API}/auctions/{auction_id}/events"
+        halves = [Clients(stack.port, path, watchers // 2)]
+        opened = await asyncio.to_thread(halves[0].wait_open)
+        await asyncio.sleep(3)
+        rss_half = rss_kb(pid)
+        halves.append(Clients(stack.port, path, watchers - watchers // 2))
+        second = await asyncio.to_thread(halves[1].wait_open)
+        opened += second
         await asyncio.sleep(3)
         rss_idle = rss_kb(pid)
         feed_conns = redis_clients(stack.redis_url)
@@ -181,7 +189,10 @@ async def scenario(stack: Stack, seeder: Seeder, institute: dict, bidders: list[
         server_cpu = (cpu_seconds(pid) - cpu) / (time.monotonic() - began)
         feed_conns_after = redis_clients(stack.redis_url)
         await asyncio.sleep(2)
-    records, disconnected = await asyncio.to_thread(clients.collect)
+    records, disconnected = [], 0
+    for half in halves:
+        theirs, gone = await asyncio.to_thread(half.collect)
+        records, disconnected = records + theirs, disconnected + gone
     result = deliveries(records, baseline + live, len(baseline) + len(live), len(baseline))
     result |= {
         "watchers": watchers, "watchers_open": opened, "watchers_disconnected": disconnected,
@@ -190,6 +201,7 @@ async def scenario(stack: Stack, seeder: Seeder, institute: dict, bidders: list[
         "target_p99_ms": target, "target_met": (result["latency_p99_ms"] or 1e9) < target,
         "rss_before_mb": round(rss_before / 1024, 1), "rss_with_watchers_mb": round(rss_idle / 1024, 1),
         "kb_per_idle_watcher": round((rss_idle - rss_before) / max(1, opened), 1),
+        "kb_per_idle_watcher_second_half": round((rss_idle - rss_half) / max(1, second), 1),
         "feed_redis_connections": [feed_conns[0], feed_conns_after[0]],
         "redis_clients_total": [feed_conns[1], feed_conns_after[1]],
         "bid_p50_ms_without": pct([t for *_, t in baseline], 0.5),
