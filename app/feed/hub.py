@@ -156,7 +156,8 @@ class Topic:
         try:
             await self._load()
             await self._follow()
-            await self._linger()
+            if self.finished:  # an unwatched topic goes at once: nobody would read for a joiner
+                await self._linger()
         except Exception:
             log.exception("feed_reader_failed", key=self.key)
         finally:
@@ -166,7 +167,7 @@ class Topic:
                 sub.close()
 
     async def _linger(self) -> None:
-        """Keep a finished or unwatched topic (its history) until nobody has watched for a while."""
+        """Keep a finished topic (its history) until nobody has watched it for a while."""
         while True:
             await asyncio.sleep(self.hub.limits.linger_s / 4)
             if self._idle():
