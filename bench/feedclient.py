@@ -17,7 +17,7 @@ import uvloop
 from app.feed.hub import raise_nofile_limit
 
 BID = re.compile(rb'event: bid\ndata: \{"sequence":(\d+)')
-OPEN_CONCURRENCY = 200
+OPEN_CONCURRENCY = 64  # streams being opened at once (watchers arrive over time)
 
 
 class Watcher(asyncio.Protocol):

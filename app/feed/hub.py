@@ -115,7 +115,7 @@ class Topic:
         self.position: StreamId = ZERO
         self.finished = False
         self.subscribers: set[Subscription] = set()
-        self.idle_since = time.monotonic()
+        self.idle_since = self.published_at = time.monotonic()
         self.ready = asyncio.Event()
         self.task = asyncio.create_task(self._run(), name=f"feed:{key}")
 
@@ -142,6 +142,7 @@ class Topic:
         Subscribers are served FAN_OUT_SLICE at a time, the loop's other work (a bid's
         answer) running between slices instead of waiting behind thousands of watchers."""
         self.position = batch[-1].id
+        self.published_at = time.monotonic()
         self.history += batch
         if len(self.history) > 2 * self.hub.limits.history_size:
             del self.history[: -self.hub.limits.history_size]
@@ -295,9 +296,13 @@ class Hub:
             self.clients.pop(client, None)
 
     async def _keepalive(self) -> None:
-        """A comment to every idle subscriber every keepalive_s (proxies keep the stream)."""
+        """A comment to the idle subscribers of every topic quiet for half of keepalive_s,
+        checked every half: nobody goes keepalive_s without a byte (proxies keep the stream),
+        and a lot being bid on costs no pings."""
+        half = self.limits.keepalive_s / 2
         while True:
-            await asyncio.sleep(self.limits.keepalive_s)
+            await asyncio.sleep(half)
+            quiet_since = time.monotonic() - half
             for topic in list(self.topics.values()):
-                idle = [sub for sub in topic.subscribers if not sub.queue]
-                await fan_out(idle, PING_BATCH)
+                if topic.published_at <= quiet_since:
+                    await fan_out([sub for sub in topic.subscribers if not sub.queue], PING_BATCH)
