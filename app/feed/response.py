@@ -20,6 +20,9 @@ HEADERS = [
     (b"x-accel-buffering", b"no"),
 ]
 RETRY = b"retry: 2000\n\n"  # how long EventSource waits before it reconnects (ms)
+# Backlog entries per write: small writes, not one buffer of the whole history per watcher
+# (thousands of watchers joining a long lot at once would each hold one).
+BACKLOG_SLICE = 32
 
 
 async def _until_disconnect(receive: Any) -> None:
@@ -56,8 +59,13 @@ class FeedResponse(Response):
                 sub.deadline = deadline
                 backlog = (await self.hub.read_gap(sub) if sub.gap else []) + sub.backlog
                 sub.backlog = []
-                chunk, ended = self._chunk(backlog)
-                await send({"type": "http.response.body", "body": RETRY + chunk, "more_body": True})
+                await send({"type": "http.response.body", "body": RETRY, "more_body": True})
+                ended = False
+                for start in range(0, len(backlog), BACKLOG_SLICE):
+                    chunk, ended = self._chunk(backlog[start:start + BACKLOG_SLICE])
+                    await send({"type": "http.response.body", "body": chunk, "more_body": True})
+                    if ended:
+                        break
                 ended = ended or not sub.live
                 while not ended and (entries := await sub.take()):
                     chunk, ended = self._chunk(entries)
