@@ -19,6 +19,7 @@ from app.closing.routes import router as result_router
 from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_RESPONSES, install_error_handlers
 from app.exports.routes import router as export_router
+from app.feed.hub import Hub, Limits, create_feed_redis
 from app.identity.routes import router as identity_router
 from app.identity.service import token_versions
 from app.listings.routes import router as listings_router
@@ -60,6 +61,12 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         linger_s=settings.journal_linger_ms / 1000,
     )
     app.state.journal.start()
+    app.state.feed = Hub(create_feed_redis(redis_url, cluster=settings.redis_cluster), Limits(
+        queue_size=settings.feed_queue_size, history_size=settings.feed_history_size,
+        keepalive_s=settings.feed_keepalive_seconds,
+        per_client=settings.feed_max_streams_per_client,
+        per_process=settings.feed_max_streams_per_process))
+    await app.state.feed.start()
     if settings.gc_freeze:
         tune_gc()
     stop = asyncio.Event()
@@ -72,6 +79,7 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         stop.set()
         if closer is not None:
             await closer
+        await app.state.feed.stop()
         await app.state.journal.stop()
         await journal_engine.dispose()
         await app.state.engine.aclose()

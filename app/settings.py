@@ -57,6 +57,14 @@ class Settings(BaseSettings):
     # at moderate rates shortens the queues more than the wait lengthens them
     # (docs/decisions/0005-journal-linger.md).
     journal_linger_ms: float = Field(default=2.5, ge=0, le=50)
+    # The live feed (app.feed): open streams per client address (429 past it) and per process
+    # (503), events buffered per watcher before a slow one is dropped (it resumes with
+    # Last-Event-ID), entries kept encoded per stream, seconds between keep-alive comments.
+    feed_max_streams_per_client: int = Field(default=32, ge=1)
+    feed_max_streams_per_process: int = Field(default=20_000, ge=1)
+    feed_queue_size: int = Field(default=1024, ge=1)
+    feed_history_size: int = Field(default=10_000, ge=1)
+    feed_keepalive_seconds: float = Field(default=10.0, gt=0, le=15)
     # Ed25519 key signing export manifests: PKCS#8 PEM, or base64 of the raw 32-byte seed.
     # Required in production; elsewhere one is generated once under var_dir (mode 0600).
     signing_key: SecretStr | None = None

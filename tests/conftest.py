@@ -20,7 +20,8 @@ from tests.support.asgi import asgi_client
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
 TEST_METRICS_TOKEN = "test-metrics-" + "m" * 32
 
-pytest_plugins = ["tests.support.rig"]  # the `rig` of real processes: faults and serving tests
+# the `rig` of real processes (faults and serving tests) and the Redis Cluster of the session
+pytest_plugins = ["tests.support.rig", "tests.support.cluster"]
 
 
 @pytest.fixture(scope="session")

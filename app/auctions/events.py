@@ -1,16 +1,13 @@
-"""Live events of an auction as Server-Sent Events, read from its Redis stream."""
+"""Live events of an auction as Server-Sent Events, fanned out by the feed hub (app.feed)."""
 
 import json
-from collections.abc import AsyncIterator
 
 from fastapi import Request
 
 from app.auctions.engine import Engine, Event
+from app.feed import FeedResponse, FeedSpec, Hub, parse_last_event_id
 from app.money import from_minor
 from app.schemas import format_money, format_timestamp, ms_to_datetime
-
-BLOCK_MS = 5_000
-BATCH = 200
 
 
 def _money(units: str) -> str | None:
@@ -53,31 +50,23 @@ def event_payload(event: Event) -> dict:
     return {}
 
 
-async def event_stream(
-    request: Request, *, engine: Engine, auction_id: int, last_id: str | None
-) -> AsyncIterator[dict]:
-    """Everything after last_id, then new events as they come; ends after `closed`.
-
-    A client resuming after `closed` (EventSource reconnects when a stream ends) gets an empty
-    stream that ends at once instead of one that waits forever.
-    """
-    cursor = last_id or "0-0"
-    while not await request.is_disconnected():
-        # Checked before reading: once the round is closed, `closed` is already in the stream.
-        finished = await _finished(engine, auction_id)
-        events = await engine.events_since(
-            auction_id, cursor, count=BATCH, block_ms=None if finished else BLOCK_MS
-        )
-        for event in events:
-            cursor = event.id
-            yield {"id": event.id, "event": event.type, "data": json.dumps(event_payload(event))}
-            if event.type == "closed":
-                return
-        if finished and not events:
-            return
+def encode_event(entry_id: str, kind: str, fields: dict[str, str]) -> bytes:
+    """One stream entry as Server-Sent Event bytes (encoded once, sent to every watcher)."""
+    data = json.dumps(event_payload(Event(entry_id, kind, fields)), separators=(",", ":"))
+    return f"id: {entry_id}\nevent: {kind}\ndata: {data}\n\n".encode()
 
 
-async def _finished(engine: Engine, auction_id: int) -> bool:
-    """True once the last round is closed (close_round.lua wrote `closed` in the same step)."""
-    snap = await engine.read(auction_id)
-    return snap is not None and snap.state.closed and snap.final
+# An auction's public stream ends with `closed` (close_round.lua writes it after the last round).
+AUCTION_FEED = FeedSpec(encode=encode_event, terminal=frozenset({"closed"}))
+
+
+async def subscribe(
+    request: Request, *, engine: Engine, auction_id: int, last_event_id: str | None
+) -> FeedResponse:
+    """The auction's events after Last-Event-ID (422 if malformed), then live until `closed`."""
+    after = parse_last_event_id(last_event_id)
+    hub: Hub = request.app.state.feed
+    client = request.client.host if request.client else "unknown"
+    sub = await hub.subscribe(engine.keys(auction_id).events, AUCTION_FEED, after=after,
+                              client=client)
+    return FeedResponse(hub, sub)

@@ -6,9 +6,9 @@ from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Respons
 from sse_starlette import EventSourceResponse
 
 from app.auctions import bidding, registrations, service
+from app.auctions import events as feed
 from app.auctions.bid_route import BidRoute, IdempotencyKey
 from app.auctions.engine import Engine
-from app.auctions.events import event_stream
 from app.auctions.models import AuctionStatus
 from app.auctions.schemas import (
     AuctionCreate,
@@ -186,10 +186,8 @@ async def events(
     last_event_id: Annotated[
         str | None, Header(alias="Last-Event-ID", max_length=64, pattern=r"^[0-9]+-[0-9]+$")
     ] = None,
-) -> EventSourceResponse:
+) -> Response:
     """Server-Sent Events: bid, extended, round_closed, closed; resume with Last-Event-ID."""
     await service.get_auction(session, auction_id=auction_id)
-    return EventSourceResponse(
-        event_stream(request, engine=engine, auction_id=auction_id, last_id=last_event_id),
-        ping=15,
-    )
+    return await feed.subscribe(request, engine=engine, auction_id=auction_id,
+                                last_event_id=last_event_id)

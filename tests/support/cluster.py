@@ -5,8 +5,10 @@ from __future__ import annotations
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
 import redis
 
 from tests.support.ports import HOST, free_ports_with_bus
@@ -106,3 +108,15 @@ class LocalCluster:
                 process.kill()
                 process.wait(timeout=5)
         self.processes = []
+
+
+@pytest.fixture(scope="session")
+def cluster(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A 3-master Redis Cluster started once for the test session; yields its seed URL."""
+    if binaries() is None:
+        pytest.skip("redis-server/redis-cli not installed: no cluster tests")
+    local = LocalCluster(tmp_path_factory.mktemp("redis-cluster"))
+    try:
+        yield local.start()
+    finally:
+        local.stop()

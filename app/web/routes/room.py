@@ -5,12 +5,11 @@ import secrets
 
 from fastapi import APIRouter, Request
 from pydantic import ValidationError
-from sse_starlette import EventSourceResponse
 from starlette.responses import JSONResponse, Response
 
 from app.auctions import bidding, registrations
 from app.auctions import service as auctions
-from app.auctions.events import event_stream
+from app.auctions.events import subscribe
 from app.auctions.schemas import BidCreate
 from app.db import commit
 from app.errors import AppError, NotFound
@@ -118,8 +117,6 @@ async def events(request: Request, page: PageDep, auction_id: IdPath) -> Respons
         return page.finish(JSONResponse({"code": "validation_error"}, status_code=422))
     await _auction(page, auction_id)
     await commit(page.db)  # hold no transaction for the life of the stream
-    return EventSourceResponse(
-        event_stream(request, engine=request.app.state.engine, auction_id=auction_id,
-                     last_id=resume),
-        ping=15,
-    )
+    # the API's live feed (app/feed): one reader per lot, whatever the number of rooms open
+    return await subscribe(request, engine=request.app.state.engine, auction_id=auction_id,
+                           last_event_id=resume)
