@@ -141,6 +141,66 @@ async def _create_user(data) -> int:
         await engine.dispose()
 
 
+DEMO_URL = "http://127.0.0.1:8000"
+
+
+@app.command()
+def demo(
+    url: Annotated[str, typer.Option(help="the running server (`make run`'s by default)")] = DEMO_URL,
+    lots: Annotated[int, typer.Option(min=1, max=20, help="lots in the session")] = 5,
+    lot_seconds: Annotated[int, typer.Option(min=2, max=3600, help="lot length (no extensions)")] = 30,
+    gap_seconds: Annotated[int, typer.Option(min=0, max=600, help="pause between lots")] = 5,
+    bidders: Annotated[int, typer.Option(min=2, max=50, help="simulated enterprises")] = 4,
+    seed: Annotated[int | None, typer.Option(help="random seed of the bidders (repeatable runs)")] = None,
+    admin_email: Annotated[str | None, typer.Option(help="an existing admin's email (see below)")] = None,
+    admin_password: Annotated[str | None, typer.Option(help="that admin's password")] = None,
+) -> None:
+    """Seed a live session over HTTP and run it with simulated bidders; print the room's URL.
+
+    Through the API at --url: an institute with approved listings (lot 1 is the new-energy
+    simulation test platform), verified enterprises, a live session of short lots, session
+    registrations approved; then bidders raise by random increments, some in the last seconds
+    (soft-close extensions), until the session finishes. Without --admin-email, a demo admin is
+    created directly in the configured database (TECHAUCTION_* settings, by default the embedded
+    one `make run` serves from); against any other server pass --admin-email and --admin-password.
+    """
+    import httpx
+    from rich.markup import escape
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.demo import DemoError, DemoOptions, password, run_demo
+    from app.errors import AppError
+    from app.identity.schemas import UserCreate
+    from app.security import Role
+
+    if (admin_email is None) != (admin_password is None):
+        console.print("[red]give both --admin-email and --admin-password, or neither[/red]")
+        raise typer.Exit(2)
+    if admin_email is None:
+        import secrets
+
+        admin_email, admin_password = f"demo-admin-{secrets.token_hex(4)}@example.com", password()
+        try:
+            asyncio.run(_create_user(UserCreate(email=admin_email, password=admin_password,
+                                                role=Role.admin)))
+        except (AppError, OSError, SQLAlchemyError) as exc:
+            console.print(f"[red]could not create the demo admin in the database:[/red] {escape(str(exc))} "
+                          "(run `techauction migrate`, or pass --admin-email and --admin-password)")
+            raise typer.Exit(1) from None
+        console.print(f"demo admin {admin_email} created")
+    options = DemoOptions(url=url.rstrip("/"), lots=lots, lot_seconds=lot_seconds,
+                          gap_seconds=gap_seconds, bidders=bidders, seed=seed)
+    try:
+        asyncio.run(run_demo(options, admin_email=admin_email, admin_password=admin_password,
+                             say=console.print))
+    except DemoError as exc:
+        console.print(f"[red]the server refused:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except (httpx.HTTPError, TimeoutError) as exc:
+        console.print(f"[red]demo failed:[/red] {escape(repr(exc))} (is `make run` serving {url}?)")
+        raise typer.Exit(1) from None
+
+
 @app.command()
 def bench(
     quick: Annotated[bool, typer.Option(help="a short smoke run (a few seconds per scenario)")] = False,
