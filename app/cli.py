@@ -141,6 +141,109 @@ async def _create_user(data) -> int:
         await engine.dispose()
 
 
+DEMO_URL = "http://127.0.0.1:8000"
+
+
+@app.command()
+def demo(
+    url: Annotated[str, typer.Option(help="the running server (`make run`'s by default)")] = DEMO_URL,
+    lots: Annotated[int, typer.Option(min=1, max=20, help="lots in the session")] = 5,
+    lot_seconds: Annotated[int, typer.Option(min=2, max=3600, help="lot length (no extensions)")] = 30,
+    gap_seconds: Annotated[int, typer.Option(min=0, max=600, help="pause between lots")] = 5,
+    bidders: Annotated[int, typer.Option(min=2, max=50, help="simulated enterprises")] = 4,
+    seed: Annotated[int | None, typer.Option(help="random seed of the bidders (repeatable runs)")] = None,
+    admin_email: Annotated[str | None, typer.Option(help="an existing admin's email (see below)")] = None,
+    admin_password: Annotated[str | None, typer.Option(help="that admin's password")] = None,
+    serve: Annotated[bool, typer.Option(help="migrate and serve at --url for the demo's length")] = False,
+) -> None:
+    """Seed a live session over HTTP and run it with simulated bidders; print the room's URL.
+
+    Through the API at --url: an institute with approved listings (lot 1 is the new-energy
+    simulation test platform), verified enterprises, a live session of short lots, session
+    registrations approved; then bidders raise by random increments, some in the last seconds
+    (soft-close extensions), until the session finishes. Without --admin-email, a demo admin is
+    created directly in the configured database (TECHAUCTION_* settings, by default the embedded
+    one `make run` serves from); against any other server pass --admin-email and --admin-password.
+    With --serve the demo migrates and serves the API itself (embedded default) while it runs.
+    """
+    import httpx
+    from rich.markup import escape
+
+    from app.demo import DemoError, DemoOptions, run_demo
+
+    if (admin_email is None) != (admin_password is None):
+        console.print("[red]give both --admin-email and --admin-password, or neither[/red]")
+        raise typer.Exit(2)
+    options = DemoOptions(url=url.rstrip("/"), lots=lots, lot_seconds=lot_seconds,
+                          gap_seconds=gap_seconds, bidders=bidders, seed=seed)
+    server = _serve_for_demo(options.url) if serve else None
+    try:
+        if admin_email is None:
+            admin_email, admin_password = _demo_admin()
+        asyncio.run(run_demo(options, admin_email=admin_email, admin_password=admin_password,
+                             say=console.print))
+    except DemoError as exc:
+        console.print(f"[red]the server refused:[/red] {escape(str(exc))}", soft_wrap=True)
+        raise typer.Exit(1) from None
+    except (httpx.HTTPError, TimeoutError) as exc:
+        console.print(f"[red]demo failed:[/red] {escape(repr(exc))} (is `make run` serving {url}?)")
+        raise typer.Exit(1) from None
+    finally:
+        if server is not None:
+            server.terminate()
+            server.wait(timeout=20)
+
+
+def _demo_admin() -> tuple[str, str]:
+    """A new admin with a random passphrase, made in the configured database; its credentials."""
+    import secrets
+
+    from rich.markup import escape
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from app.demo import password
+    from app.errors import AppError
+    from app.identity.schemas import UserCreate
+    from app.security import Role
+
+    email, secret = f"demo-admin-{secrets.token_hex(4)}@example.com", password()
+    try:
+        asyncio.run(_create_user(UserCreate(email=email, password=secret, role=Role.admin)))
+    except (AppError, OSError, SQLAlchemyError) as exc:
+        console.print(f"[red]could not create the demo admin in the database:[/red] {escape(str(exc))} "
+                      "(run `techauction migrate`, or pass --admin-email and --admin-password)")
+        raise typer.Exit(1) from None
+    console.print(f"demo admin {email} created")
+    return email, secret
+
+
+def _serve_for_demo(url: str):
+    """`techauction serve` at url's host and port in a child process, once it answers /healthz."""
+    import subprocess
+    import sys
+    import time
+    from urllib.parse import urlsplit
+
+    import httpx
+
+    parts = urlsplit(url)
+    migrate()
+    command = [sys.executable, "-m", "app.cli", "serve", "--host", parts.hostname or "127.0.0.1",
+               "--port", str(parts.port or 80), "--no-access-log"]
+    server = subprocess.Popen(command)
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline and server.poll() is None:
+        try:
+            if httpx.get(f"{url.rstrip('/')}/healthz", timeout=1).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    server.terminate()
+    console.print(f"[red]the server did not come up at {url}[/red]")
+    raise typer.Exit(1)
+
+
 @app.command()
 def bench(
     quick: Annotated[bool, typer.Option(help="a short smoke run (a few seconds per scenario)")] = False,
