@@ -9,11 +9,17 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
 from pydantic import BaseModel
+from redis.exceptions import ConnectionError as RedisConnectionError
+from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import compile_path
 
 log = structlog.get_logger()
 PROBLEM_JSON = "application/problem+json"
+# Redis could not be reached (down, restarting, loading its AOF) or did not answer in time: a
+# deliberate 503 the client retries after RETRY_AFTER_S, never a 500 (a 500 is a bug).
+REDIS_UNREACHABLE = (RedisConnectionError, RedisTimeoutError)
+RETRY_AFTER_S = 1
 
 
 class Problem(BaseModel):
@@ -87,6 +93,19 @@ class Unprocessable(AppError):
 
 class ServiceUnavailable(AppError):
     status, code = 503, "unavailable"
+
+
+def unavailable(detail: str) -> ServiceUnavailable:
+    """503 unavailable with Retry-After: a dependency is unreachable for a moment."""
+    return ServiceUnavailable(detail, code="unavailable", headers={"Retry-After": str(RETRY_AFTER_S)})
+
+
+def redis_unreachable_response(exc: Exception, path: str | None) -> JSONResponse:
+    """The answer to a Redis error nobody handled on the way: 503, one warning line, no
+    traceback (an outage is expected, and would otherwise flood the log with them)."""
+    log.warning("redis_unreachable", path=path, error=type(exc).__name__, detail=str(exc)[:200])
+    error = unavailable("A service this request needs is unreachable for a moment; retry.")
+    return problem_response(error.status, error.code, error.detail, headers=error.headers)
 
 
 class TooManyRequests(AppError):
@@ -167,7 +186,14 @@ def install_error_handlers(app: FastAPI) -> None:
             headers = {**(headers or {}), "Allow": allowed_methods(request)}
         return problem_response(exc.status_code, code, detail, headers=headers)
 
+    @app.exception_handler(RedisConnectionError)
+    @app.exception_handler(RedisTimeoutError)
+    async def _redis_unreachable(request: Request, exc: Exception) -> JSONResponse:
+        return redis_unreachable_response(exc, request.url.path)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, REDIS_UNREACHABLE):  # raised outside the routes (a middleware)
+            return redis_unreachable_response(exc, request.url.path)
         log.exception("unhandled_error", path=request.url.path)
         return problem_response(500, "internal_error", "An unexpected error occurred.")

@@ -9,7 +9,7 @@ import structlog
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from app.errors import problem_response
+from app.errors import REDIS_UNREACHABLE, problem_response, redis_unreachable_response
 from app.metrics import LATENCY, REQUESTS
 
 log = structlog.get_logger()
@@ -65,11 +65,14 @@ class ServerErrors:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
+        except Exception as exc:
             if started:
                 raise
-            log.exception("unhandled_error", path=scope.get("path"))
-            response = problem_response(500, "internal_error", "An unexpected error occurred.")
+            if isinstance(exc, REDIS_UNREACHABLE):  # an outage, not a bug: 503 (app.errors)
+                response = redis_unreachable_response(exc, scope.get("path"))
+            else:
+                log.exception("unhandled_error", path=scope.get("path"))
+                response = problem_response(500, "internal_error", "An unexpected error occurred.")
             await response(scope, receive, send)
 
 

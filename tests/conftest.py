@@ -16,6 +16,7 @@ from app.settings import Environment, Settings
 from tests.support import databases
 from tests.support.actors import Actors
 from tests.support.asgi import asgi_client
+from tests.support.own_redis import RedisServer
 
 TEST_JWT_SECRET = "test-secret-" + "x" * 40
 TEST_METRICS_TOKEN = "test-metrics-" + "m" * 32
@@ -101,3 +102,12 @@ async def client(app) -> AsyncIterator[httpx.AsyncClient]:
 async def actors(app, client: httpx.AsyncClient, settings: Settings) -> Actors:
     """Makes signed-in users of every role."""
     return await Actors.bootstrap(app=app, client=client, settings=settings)
+
+
+@pytest.fixture
+def own_redis(tmp_path: Path):
+    """A redis-server of the test's own (tests/support/own_redis.py), killed after it."""
+    server = RedisServer(tmp_path)
+    server.start()
+    yield server
+    server.kill()

@@ -14,7 +14,7 @@ from app.auctions.schemas import BidOut
 from app.auctions.service import get_auction
 from app.auctions.trail.journal import BidEntry, Journal
 from app.auctions.trail.rebuild import load_round
-from app.errors import Conflict, Unprocessable
+from app.errors import REDIS_UNREACHABLE, Conflict, Unprocessable, unavailable
 from app.metrics import BID_DECISION
 from app.money import from_minor, to_minor
 from app.pagination import PageParams, fetch_page
@@ -140,6 +140,17 @@ async def _decide(engine, auction_id, principal, amount, max_amount, key) -> Bid
         )
     except ValueError as exc:  # a request this round's kind cannot take
         raise Unprocessable(str(exc), code="invalid_bid") from exc
+    except REDIS_UNREACHABLE as exc:
+        # 503, deliberately. Which case applies depends on where the connection failed: on
+        # connecting, nothing was sent and the bid was NOT placed; lost after the EVALSHA was
+        # written (or no reply in time), Redis MAY have placed it. Either way nothing reached
+        # the trail (we record only a decision we read), and the client's retry with the same
+        # Idempotency-Key is safe: a Redis that kept the bid replays its first decision from
+        # the key (the trail then records it once: ON CONFLICT), one that lost it (restarted
+        # empty, so the round is rebuilt from SQL) decides it afresh. Without a key a retry is
+        # a new bid (an english leader's is refused: already_leading).
+        raise unavailable("The bid could not reach the auction engine; it may not have been "
+                          "placed. Retry with the same Idempotency-Key.") from exc
     BID_DECISION.labels(result.code).observe(time.perf_counter() - started)
     return result
 

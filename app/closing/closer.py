@@ -13,6 +13,7 @@ from app.auctions.models import Auction, AuctionOutcome, AuctionRound, AuctionSt
 from app.auctions.trail.rebuild import auction_rounds, load_round, round_spec
 from app.audit import ledger
 from app.db import commit
+from app.errors import REDIS_UNREACHABLE
 from app.listings.models import Listing, ListingStatus
 from app.money import from_minor
 from app.schemas import ms_to_datetime
@@ -25,6 +26,7 @@ BATCH = 100
 # Redis may come back empty (no persistence): look for lost rounds this often.
 RELOAD_SECONDS = 2.0
 RELOAD_BATCH = 1000
+OUTAGE_MAX_PAUSE_SECONDS = 1.0  # the longest wait between tries while Redis is unreachable
 
 
 async def close_due(engine: Engine, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
@@ -199,6 +201,18 @@ async def reload_lost_rounds(engine: Engine, sessionmaker: async_sessionmaker[As
     return rebuilt
 
 
+class _Outage:
+    """Redis unreachable since some pass: the failed passes, the pause before the next try."""
+
+    def __init__(self) -> None:
+        self.passes = 0
+
+    def next_pause(self) -> float:
+        """POLL_SECONDS doubled per failed pass, at most OUTAGE_MAX_PAUSE_SECONDS."""
+        self.passes += 1
+        return min(POLL_SECONDS * 2 ** min(self.passes, 16), OUTAGE_MAX_PAUSE_SECONDS)
+
+
 async def run_closer(
     engine: Engine, sessionmaker: async_sessionmaker[AsyncSession], *, stop: asyncio.Event
 ) -> None:
@@ -206,16 +220,29 @@ async def run_closer(
     finish sessions whose lots are all closed."""
     loop = asyncio.get_running_loop()
     next_reload = 0.0
+    outage: _Outage | None = None
     while not stop.is_set():
+        pause = POLL_SECONDS
         try:
             if loop.time() >= next_reload:
                 next_reload = loop.time() + RELOAD_SECONDS
                 await reload_lost_rounds(engine, sessionmaker)
                 await lifecycle.finish_sessions(sessionmaker=sessionmaker)
             await close_due(engine, sessionmaker)
+            if outage is not None:
+                log.info("closer_redis_back", failed_passes=outage.passes)
+                outage = None
+        except REDIS_UNREACHABLE as exc:
+            # Redis is down or restarting: one warning per outage, and fewer tries while it
+            # lasts; a traceback would say nothing more, once per pass.
+            if outage is None:
+                outage = _Outage()
+                log.warning("closer_redis_unreachable", error=type(exc).__name__,
+                            detail=str(exc)[:200])
+            pause = outage.next_pause()
         except Exception:
             log.exception("closer_pass_failed")
         try:
-            await asyncio.wait_for(stop.wait(), timeout=POLL_SECONDS)
+            await asyncio.wait_for(stop.wait(), timeout=pause)
         except TimeoutError:
             pass

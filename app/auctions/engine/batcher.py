@@ -11,8 +11,9 @@ connection out of redis-py's pool and back, and a Pipeline object, cost a single
 than twice what the call itself costs here. Batches are written in the order they were made
 while earlier ones still wait for their replies; Redis answers in that order, so one reader
 hands each caller its own reply or error. Nothing is resent after a connection failure: the
-callers of the lost replies get the error (a resent bid might run twice). Why, with the
-figures: docs/decisions/0002-script-batcher.md.
+callers of the lost replies get the error (a resent bid might run twice; the bid path answers
+it 503, app/auctions/bidding.py). A connection Redis closed while idle (a restart) is replaced
+before anything is written on it. Why, with the figures: docs/decisions/0002-script-batcher.md.
 """
 
 import asyncio
@@ -84,7 +85,7 @@ class ScriptBatcher:
         task, then wait_for's task around the write), and a busy loop's turns are long: the
         calls' wait for them was most of their decision's p99 at half rate
         (docs/decisions/0002-script-batcher.md)."""
-        link = self._link
+        link = self._drop_if_closed(self._link)
         if link is None:
             return False
         writer = link.conn._writer  # redis-py's StreamWriter
@@ -131,8 +132,21 @@ class ScriptBatcher:
         if link.reader is None:
             link.reader = self._spawn(self._read(link))
 
+    def _drop_if_closed(self, link: _Link | None) -> _Link | None:
+        """The link, or None when Redis closed it while idle (a restart): then nothing was
+        written on it since, and the next batch goes out on a new connection instead of
+        failing on this one (a bid lost that way would be answered 503)."""
+        if link is None or link.waiting:
+            return link  # calls wait: their reader finds out, and fails them
+        reader = link.conn._reader  # redis-py's StreamReader: the loop feeds it EOF
+        if reader is None or not reader.at_eof():
+            return link
+        self._fail(link, RedisConnectionError("Redis closed the batcher's idle connection"))
+        return None
+
     async def _connected(self) -> _Link:
-        if self._link is None or not self._link.conn.is_connected:
+        link = self._drop_if_closed(self._link)
+        if link is None or not link.conn.is_connected:
             conn = self.redis.connection_pool.make_connection()
             await conn.connect()
             self._link = _Link(conn)

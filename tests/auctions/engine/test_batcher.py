@@ -219,6 +219,29 @@ async def test_a_cut_connection_fails_the_waiting_calls_and_resends_none(
             await client.aclose()
 
 
+async def test_a_connection_redis_closed_while_idle_is_replaced_before_the_next_call(
+    redis_url, single_client, list_key, batchers
+):
+    """A Redis restart closes the idle connection: the next call goes out on a new one (it was
+    never written on the closed one), instead of failing (the bid would be answered 503)."""
+    client = aioredis.Redis.from_url(redis_url, decode_responses=True, client_name="idle-batcher",
+                                     retry=Retry(NoBackoff(), 0))
+    try:
+        batcher = batchers(ScriptBatcher, client, client.register_script(APPEND))
+        assert await batcher([list_key], ["before"]) == 1
+        (held,) = [c for c in await single_client.client_list() if c["name"] == "idle-batcher"]
+        await single_client.execute_command("CLIENT", "KILL", "ID", held["id"])
+        for _ in range(200):  # until the loop has read the EOF
+            if batcher._link is None or batcher._link.conn._reader.at_eof():
+                break
+            await asyncio.sleep(0.01)
+
+        assert await batcher([list_key], ["after"]) == 2
+        assert await single_client.lrange(list_key, 0, -1) == ["before", "after"]
+    finally:
+        await client.aclose()
+
+
 async def test_an_engines_burst_of_bids_is_split_by_the_batcher_alone(single_client, key_prefix):
     engine = Engine(single_client, key_prefix)
     engine._bid = counting = CountingBatcher(single_client, engine._bid.script)  # type: ignore[union-attr]
