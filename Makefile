@@ -47,7 +47,7 @@ messages: $(STAMP)
 screenshots: $(STAMP) browser
 	WEB_SCREENSHOTS=docs/screenshots $(BIN)/pytest -q \
 		tests/web/test_browser.py::test_pages_in_chinese_and_english_and_on_a_phone \
-		tests/web/test_console_browser.py
+		tests/web/test_console_browser.py tests/web/test_session_browser.py
 
 bench: migrate
 	$(BIN)/techauction bench

@@ -13,7 +13,7 @@ from zoneinfo import ZoneInfo
 
 from babel import Locale
 from babel.dates import format_date, format_datetime, format_time
-from babel.numbers import format_currency, format_decimal
+from babel.numbers import format_currency, format_decimal, format_percent
 
 LOCALE_DIR = Path(__file__).parent / "locale"
 DEFAULT = "zh"
@@ -74,6 +74,9 @@ class Formatter:
 
     def number(self, value: int | Decimal) -> str:
         return format_decimal(value, locale=self.locale)
+
+    def percent(self, value: Decimal | str) -> str:
+        return format_percent(Decimal(value), "#,##0.#%", locale=self.locale)
 
     def datetime(self, moment: datetime | str | None) -> str:
         return _moment(self.lang, "datetime", moment)

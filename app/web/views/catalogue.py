@@ -13,6 +13,7 @@ from app.listings import service as listings
 from app.listings.schemas import ListingOut
 from app.pagination import PageParams
 from app.security import Principal
+from app.web.views.sessions import session_rows
 
 SHOWN = 60
 
@@ -42,10 +43,12 @@ class Catalogue:
     upcoming: list[Lot]
 
 
-async def published_sessions(session: AsyncSession, principal: Principal | None) -> list[SessionCard]:
-    """Hook for app/sessions: its published sessions, once that package lands
-    (GET /api/v1/sessions's service, mapped to SessionCard). None before then."""
-    return []
+async def published_sessions(session: AsyncSession, engine: Engine,
+                             principal: Principal | None) -> list[SessionCard]:
+    """The published sessions (not drafts, not cancelled), newest first, as cards."""
+    rows = await session_rows(session, engine=engine, principal=principal)
+    return [SessionCard(id=r.session.id, title=r.session.title, status=r.session.status.value,
+                        starts_at=r.session.starts_at, lot_count=r.lot_count) for r in rows]
 
 
 async def catalogue(
@@ -59,7 +62,7 @@ async def catalogue(
         found[status] = [Lot(a, await _listing(session, principal, a.listing_id)) for a in items]
     upcoming = sorted(found[AuctionStatus.scheduled], key=lambda lot: lot.auction.starts_at)
     opened = sorted(found[AuctionStatus.open], key=lambda lot: lot.auction.ends_at)
-    return Catalogue(sessions=await published_sessions(session, principal), open=opened,
+    return Catalogue(sessions=await published_sessions(session, engine, principal), open=opened,
                      upcoming=upcoming)
 
 

@@ -15,6 +15,7 @@ from app.security import Principal, Role
 from app.settlements import service as settlements
 from app.settlements.schemas import SettlementOut
 from app.web.views.results import LotResult, lot_results
+from app.web.views.sessions import OwnRegistration, own_registrations
 
 SHOWN = 100
 
@@ -47,6 +48,7 @@ class Workspace:
     results: list[LotResult] = field(default_factory=list)
     approved: list[ListingOut] = field(default_factory=list)  # admin: ready for an auction
     institutes: dict[int, str] = field(default_factory=dict)  # staff: institute id -> name
+    session_registrations: list[OwnRegistration] = field(default_factory=list)  # enterprise
 
 
 async def workspace(session: AsyncSession, principal: Principal,
@@ -57,6 +59,7 @@ async def workspace(session: AsyncSession, principal: Principal,
         own = Registration.organization_id == principal.organization_id
         space.registrations = await _registrations(session, own)
         space.bids = await _own_bids(session, principal)
+        space.session_registrations = await own_registrations(session, principal)
     if principal.role is Role.admin:
         space.registrations = await _registrations(
             session, Registration.status == RegistrationStatus.pending)

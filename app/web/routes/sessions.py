@@ -1,0 +1,117 @@
+"""Session pages: the session page, an enterprise's registration, the admin's sessions console
+(qualify, publish, cancel) and the clerk desk. Thin: each calls app/sessions' services."""
+
+from typing import Literal
+
+from fastapi import APIRouter
+from pydantic import ValidationError
+from starlette.responses import Response
+
+from app.auctions.schemas import RegistrationApprove
+from app.errors import Forbidden, NotFound
+from app.schemas import IdPath
+from app.security import Role
+from app.sessions import registrations, service
+from app.web.actions import act, refusal, require
+from app.web.messages import message
+from app.web.page import Page, PageDep
+from app.web.views.sessions import admin_rows, desk, session_page
+
+router = APIRouter(include_in_schema=False)
+CONSOLE = "/console/sessions"
+
+
+def _engine(page: Page):
+    return page.request.app.state.engine
+
+
+async def _view(page: Page, call):
+    try:
+        return await call()
+    except (NotFound, Forbidden) as exc:
+        raise refusal(page, exc) from exc
+
+
+@router.get("/sessions/{session_id}")
+async def session_view(page: PageDep, session_id: IdPath) -> Response:
+    view = await _view(page, lambda: session_page(page.db, engine=_engine(page), principal=page.principal,
+                                                  session_id=session_id))
+    query = page.request.query_params
+    return page.render("session.html", view=view, s=view.session, notice=message(query.get("notice")),
+                       error=message(query.get("error")))
+
+
+@router.post("/sessions/{session_id}/register")
+async def register(page: PageDep, session_id: IdPath) -> Response:
+    await page.form()
+    require(page, Role.enterprise)
+
+    async def call() -> None:
+        event = await service.get_session(page.db, session_id=session_id, principal=page.principal)
+        await registrations.register(page.db, engine=_engine(page), principal=page.principal, event=event)
+
+    return await act(page, call, notice="session_registered", back=f"/sessions/{session_id}")
+
+
+@router.get(CONSOLE)
+async def sessions_console(page: PageDep) -> Response:
+    require(page, Role.admin)
+    rows = await admin_rows(page.db, engine=_engine(page), principal=page.principal)
+    query = page.request.query_params
+    return page.render("console/sessions.html", rows=rows, notice=message(query.get("notice")),
+                       error=message(query.get("error")))
+
+
+LIFECYCLE = {"publish": (service.publish, "session_published"),
+             "cancel": (service.cancel, "session_cancelled")}
+
+
+@router.post(CONSOLE + "/{session_id}/{action}")
+async def lifecycle(page: PageDep, session_id: IdPath, action: Literal["publish", "cancel"]) -> Response:
+    """Publish a draft session, or cancel one (its open lots withdrawn)."""
+    await page.form()
+    require(page, Role.admin)
+    call, notice = LIFECYCLE[action]
+    return await act(page, lambda: call(page.db, engine=_engine(page), principal=page.principal,
+                                        session_id=session_id), notice=notice, back=CONSOLE)
+
+
+@router.post(CONSOLE + "/{session_id}/registrations/{registration_id}/approve")
+async def qualify(page: PageDep, session_id: IdPath, registration_id: IdPath) -> Response:
+    form = await page.form()
+    require(page, Role.admin)
+    try:
+        data = RegistrationApprove.model_validate(
+            {"deposit_reference": form.get("deposit_reference", "").strip()})
+    except ValidationError:
+        return page.redirect(CONSOLE + "?error=invalid_reference")
+
+    async def call() -> None:
+        event = await service.get_session(page.db, session_id=session_id, principal=page.principal,
+                                          lock=True)
+        await registrations.approve(page.db, engine=_engine(page), principal=page.principal, event=event,
+                                    registration_id=registration_id,
+                                    deposit_reference=data.deposit_reference)
+
+    return await act(page, call, notice="registration_qualified", back=CONSOLE)
+
+
+@router.post(CONSOLE + "/{session_id}/registrations/{registration_id}/reject")
+async def refuse(page: PageDep, session_id: IdPath, registration_id: IdPath) -> Response:
+    await page.form()
+    require(page, Role.admin)
+
+    async def call() -> None:
+        event = await service.get_session(page.db, session_id=session_id, principal=page.principal)
+        await registrations.reject(page.db, principal=page.principal, event=event,
+                                   registration_id=registration_id)
+
+    return await act(page, call, notice="registration_rejected", back=CONSOLE)
+
+
+@router.get(CONSOLE + "/{session_id}/desk")
+async def clerk_desk(page: PageDep, session_id: IdPath) -> Response:
+    require(page, Role.admin)
+    view = await _view(page, lambda: desk(page.db, engine=_engine(page), principal=page.principal,
+                                          session_id=session_id))
+    return page.render("console/desk.html", desk=view, s=view.session)
