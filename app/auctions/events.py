@@ -52,7 +52,8 @@ def event_payload(event: Event) -> dict:
 
 def encode_event(entry_id: str, kind: str, fields: dict[str, str]) -> bytes:
     """One stream entry as Server-Sent Event bytes (encoded once, sent to every watcher)."""
-    data = json.dumps(event_payload(Event(entry_id, kind, fields)), separators=(",", ":"))
+    # json.dumps' default separators: the stream's data lines are byte for byte what they were
+    data = json.dumps(event_payload(Event(entry_id, kind, fields)))
     return f"id: {entry_id}\nevent: {kind}\ndata: {data}\n\n".encode()
 
 
