@@ -8,6 +8,7 @@ import pytest
 
 from app.identity.models import Organization
 from app.security import Role
+from tests.accounts.support import registration_code
 from tests.support.auctions import API
 from tests.support.settlements import close, run_auction, settled, verify_ok
 
@@ -37,6 +38,10 @@ async def party(app, organization_id: int) -> dict:
 
 async def test_read_matrix(app, client, world):
     s = world["settlement"]
+    async with app.state.sessionmaker() as session, session.begin():
+        for who in ("buyer", "owner"):
+            (await session.get(Organization, world[who].organization_id)).registration_code = (
+                registration_code())
     for who, may_read in READERS.items():
         headers = world[who].headers
         one = await client.get(f"{API}/settlements/{s['id']}", headers=headers)
@@ -50,6 +55,7 @@ async def test_read_matrix(app, client, world):
         # every reader sees both parties: the institute its buyer, the buyer its seller
         assert body["buyer_organization_id"] == world["buyer"].organization_id, who
         assert body["buyer"] == await party(app, world["buyer"].organization_id), who
+        assert body["buyer"]["registration_code"] and body["seller"]["registration_code"], who
         assert body["seller"] == await party(app, world["owner"].organization_id), who
         assert body["paddle"] == s["paddle"], who
         assert listed[0] == body
