@@ -28,7 +28,9 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Close due rounds on time (run as many as you like: closing is idempotent)."""
+    """Close due rounds on time (run as many as you like: closing is idempotent). With no
+    TECHAUCTION_REDIS_URL, on the embedded Redis under the var dir: serve's if it runs, else
+    one started here (and stopped on exit)."""
     asyncio.run(_run_worker())
 
 
@@ -39,14 +41,18 @@ async def _run_worker() -> None:
     from app.auctions.engine import Engine
     from app.closing.closer import run_closer
     from app.db import create_engine, create_sessionmaker
-    from app.redis import create_redis
+    from app.redis import create_redis, redis_url_or_embedded
 
     settings = get_settings()
+    try:
+        url, embedded = redis_url_or_embedded(settings)
+    except RuntimeError as exc:
+        console.print(f"[red]{exc}: set TECHAUCTION_REDIS_URL (the API's Redis)[/red]")
+        raise typer.Exit(2) from None
     if not settings.redis_url:
-        console.print("[red]the worker needs TECHAUCTION_REDIS_URL (the API's Redis)[/red]")
-        raise typer.Exit(2)
+        console.print(f"worker: embedded Redis on {url}", soft_wrap=True)
     db_engine = create_engine(settings.sqlalchemy_url)
-    redis = create_redis(settings.redis_url, cluster=settings.redis_cluster)
+    redis = create_redis(url, cluster=settings.redis_cluster)
     stop = asyncio.Event()
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -57,6 +63,8 @@ async def _run_worker() -> None:
     finally:
         await redis.aclose()
         await db_engine.dispose()
+        if embedded is not None:
+            embedded.stop()
 
 
 @app.command()

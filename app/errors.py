@@ -8,7 +8,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from fastapi.routing import iter_route_contexts
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 from redis.exceptions import ConnectionError as RedisConnectionError
 from redis.exceptions import TimeoutError as RedisTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -31,6 +31,10 @@ class Problem(BaseModel):
     code: str
     detail: str | None = None
     errors: list[dict[str, Any]] | None = None
+    minimum_next_bid: str | None = Field(
+        default=None, description="bid_too_low in an open english or dutch round: the lowest "
+        "amount the next bid may have now (a decimal string, as money is everywhere)",
+    )
 
 
 def _problem_response_doc(description: str) -> dict[str, Any]:
@@ -60,12 +64,14 @@ class AppError(Exception):
     code: str = "bad_request"
 
     def __init__(
-        self, detail: str | None = None, *, code: str | None = None, headers: dict | None = None
+        self, detail: str | None = None, *, code: str | None = None, headers: dict | None = None,
+        extensions: dict[str, Any] | None = None,
     ) -> None:
         super().__init__(detail or self.code)
         self.detail = detail
         self.code = code or self.code
         self.headers = headers or {}
+        self.extensions = extensions or {}  # more members of the problem (fields of Problem)
 
 
 class Unauthorized(AppError):
@@ -119,11 +125,12 @@ class TooManyRequests(AppError):
 
 def problem_response(
     status: int, code: str, detail: str | None = None, *, errors: list | None = None,
-    headers: dict | None = None,
+    headers: dict | None = None, extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     """A problem+json response."""
     body = Problem(
-        title=HTTPStatus(status).phrase, status=status, code=code, detail=detail, errors=errors
+        title=HTTPStatus(status).phrase, status=status, code=code, detail=detail, errors=errors,
+        **(extensions or {}),
     )
     return JSONResponse(
         body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON,
@@ -160,7 +167,8 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(AppError)
     async def _app_error(_: Request, exc: AppError) -> JSONResponse:
-        return problem_response(exc.status, exc.code, exc.detail, headers=exc.headers)
+        return problem_response(exc.status, exc.code, exc.detail, headers=exc.headers,
+                                extensions=exc.extensions)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_: Request, exc: RequestValidationError) -> JSONResponse:

@@ -170,7 +170,11 @@ async def principal_in_role(
     request: Request, token: str | None, roles: tuple[Role, ...]
 ) -> Principal:
     """The caller, if the token is valid and current (401) and its role one of roles (403)."""
-    principal = await required_principal(request, token)
+    return check_role(await required_principal(request, token), roles)
+
+
+def check_role(principal: Principal, roles: tuple[Role, ...]) -> Principal:
+    """The principal if his role is one of roles; 403 forbidden_role otherwise."""
     if principal.role not in roles:
         raise Forbidden(
             f"This action needs the role {' or '.join(r.value for r in roles)}.",

@@ -21,9 +21,10 @@ from fastapi.routing import APIRoute
 from pydantic import TypeAdapter, ValidationError
 from starlette.exceptions import HTTPException
 
+from app.auctions.own_listing import bidder_for
 from app.auctions.schemas import BidCreate
 from app.schemas import IdPath
-from app.security import Role, oauth2_scheme, principal_in_role
+from app.security import oauth2_scheme
 
 IdempotencyKey = Annotated[
     str | None,
@@ -33,7 +34,6 @@ IdempotencyKey = Annotated[
 _AUCTION_ID = TypeAdapter(IdPath)
 _IDEMPOTENCY_KEY = TypeAdapter(IdempotencyKey)
 _BID_BODY = TypeAdapter(BidCreate)
-_BIDDERS = (Role.enterprise,)
 
 Handler = Callable[[Request], Coroutine[Any, Any, Response]]
 
@@ -52,7 +52,8 @@ class BidRoute(APIRoute):
 
 async def read_bid_request(request: Request) -> dict[str, Any]:
     """The place_bid arguments of a request: 401/403 first, then every 422 error at once."""
-    principal = await principal_in_role(request, await oauth2_scheme(request), _BIDDERS)
+    principal = await bidder_for(request, await oauth2_scheme(request),
+                                 request.path_params.get("auction_id"))
     errors: list[dict[str, Any]] = []
     auction_id = _validate(_AUCTION_ID, request.path_params["auction_id"], ("path", "auction_id"),
                            errors)

@@ -31,6 +31,9 @@ _MESSAGES = {
 }
 
 
+_SHOWS_MINIMUM = ("english", "dutch")
+
+
 async def place_bid(
     *, engine: Engine, journal: Journal, sessionmaker: async_sessionmaker[AsyncSession],
     principal: Principal, auction_id: int, amount: Decimal | None, idempotency_key: str | None,
@@ -55,7 +58,8 @@ async def place_bid(
         if replay is not None:
             return replay
     if not result.ok:
-        raise Conflict(_MESSAGES.get(result.code, result.code), code=result.code)
+        raise Conflict(_MESSAGES.get(result.code, result.code), code=result.code,
+                       extensions=await _refusal_extras(engine, auction_id, result.code))
     assert isinstance(result, BidAccepted)
     own = str(principal.organization_id)
     placed = result.placed or (PlacedBid(own, result.paddle, result.seq, result.amount,
@@ -125,6 +129,18 @@ async def _replay_from_trail(
     if kind in SEALED_KINDS:
         out.id = out.sequence = 0
     return out
+
+
+async def _refusal_extras(engine: Engine, auction_id: int, code: str) -> dict[str, str]:
+    """bid_too_low in an open english or dutch round: the minimum next bid now (read after
+    the refusal: only refused bids pay for it)."""
+    if code != "bid_too_low":
+        return {}
+    snapshot = await engine.read(auction_id)
+    if snapshot is None or snapshot.spec.kind not in _SHOWS_MINIMUM:
+        return {}
+    minimum = snapshot.minimum_next_bid
+    return {} if minimum is None else {"minimum_next_bid": str(from_minor(minimum))}
 
 
 async def _decide(engine, auction_id, principal, amount, max_amount, key) -> BidResult:

@@ -32,6 +32,14 @@ class AuctionOutcome(StrEnum):
     unsold = "unsold"
 
 
+class UnsoldReason(StrEnum):
+    """Why a closed auction did not sell: nobody bid in its deciding round, or its best bid
+    was under the reserve."""
+
+    no_bids = "no_bids"
+    reserve_not_met = "reserve_not_met"
+
+
 class DepositStatus(StrEnum):
     held = "held"
     applied = "applied"
@@ -81,6 +89,7 @@ class Auction(IdMixin, TimestampMixin, Base):
     seller_commission_rate: Mapped[Decimal] = mapped_column(RATE)
     payment_days: Mapped[int]
     outcome: Mapped[AuctionOutcome | None] = mapped_column(str_enum(AuctionOutcome, "auction_outcome"))
+    unsold_reason: Mapped[UnsoldReason | None] = mapped_column(str_enum(UnsoldReason, "unsold_reason"))
     winning_registration_id: Mapped[int | None] = mapped_column(BigId)
     hammer_price: Mapped[Decimal | None]
     closed_at: Mapped[datetime | None]

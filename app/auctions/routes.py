@@ -10,6 +10,7 @@ from app.auctions import events as feed
 from app.auctions.bid_route import BidRoute, IdempotencyKey
 from app.auctions.engine import Engine
 from app.auctions.models import AuctionStatus
+from app.auctions.own_listing import AuctionBidder
 from app.auctions.schemas import (
     AuctionCreate,
     AuctionOut,
@@ -21,7 +22,7 @@ from app.auctions.schemas import (
 from app.db import SessionDep
 from app.pagination import PageDep
 from app.schemas import MAX_DB_ID, IdPath, NoBody, Page
-from app.security import AdminUser, CurrentUser, EnterpriseUser, OptionalUser
+from app.security import AdminUser, CurrentUser, OptionalUser
 
 router = APIRouter(prefix="/auctions", tags=["auctions"])
 
@@ -34,7 +35,7 @@ EngineDep = Annotated[Engine, Depends(_engine)]
 
 
 async def place_bid(
-    request: Request, principal: EnterpriseUser, auction_id: IdPath, data: BidCreate,
+    request: Request, principal: AuctionBidder, auction_id: IdPath, data: BidCreate,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
     """Bid (qualified enterprise). A 201 means the bid is accepted and in the durable trail."""
@@ -103,7 +104,7 @@ bidders_router = APIRouter(prefix="/auctions", tags=["auctions"])
 
 @bidders_router.post("/{auction_id}/registrations", status_code=201, response_model=RegistrationOut)
 async def register(
-    session: SessionDep, engine: EngineDep, principal: EnterpriseUser, auction_id: IdPath,
+    session: SessionDep, engine: EngineDep, principal: AuctionBidder, auction_id: IdPath,
     body: NoBody = None,
 ) -> RegistrationOut:
     """Apply to bid (enterprise); pending until admin qualifies it."""

@@ -14,7 +14,7 @@ from pydantic import (
 )
 
 from app.auctions.domain.registry import RoundKind
-from app.auctions.models import AuctionOutcome, AuctionStatus, RegistrationStatus
+from app.auctions.models import AuctionOutcome, AuctionStatus, RegistrationStatus, UnsoldReason
 from app.schemas import DbId, Money, RequestModel, ResponseModel, Timestamp, TimestampIn, json_int
 
 RATE_PATTERN = r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$"
@@ -155,6 +155,12 @@ class AuctionResult(ResponseModel):
     closed_at: Timestamp
     settlement_id: int | None = Field(
         default=None, description="the settlement of a sold auction, once it exists"
+    )
+    unsold_reason: UnsoldReason | None = Field(
+        default=None,
+        description="why an unsold auction did not sell (no_bids: nobody bid in its deciding round;"
+        " reserve_not_met: its best bid was under the reserve); told to the listing's institute,"
+        " admin and auditor only, null for everyone else and for a sold auction",
     )
 
 

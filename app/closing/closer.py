@@ -9,7 +9,15 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auctions.domain.registry import kind_of
 from app.auctions.engine import CloseResult, Engine
-from app.auctions.models import Auction, AuctionOutcome, AuctionRound, AuctionStatus, Registration
+from app.auctions.models import (
+    Auction,
+    AuctionOutcome,
+    AuctionRound,
+    AuctionStatus,
+    Bid,
+    Registration,
+    UnsoldReason,
+)
 from app.auctions.trail.rebuild import auction_rounds, load_round, round_spec
 from app.audit import ledger
 from app.db import commit
@@ -145,6 +153,7 @@ async def finalise(
             )
         )
     closed_at = ms_to_datetime(int(result.closed_at_ms))
+    reason = None if sold else await _unsold_reason(session, engine, auction_id, int(result.round_index))
     claimed = await session.execute(
         update(Auction)
         .where(Auction.id == auction_id,
@@ -153,7 +162,7 @@ async def finalise(
             status=AuctionStatus.closed, closed_at=closed_at,
             outcome=AuctionOutcome.sold if sold else AuctionOutcome.unsold,
             hammer_price=from_minor(outcome.price) if sold else None,
-            winning_registration_id=winner_registration,
+            winning_registration_id=winner_registration, unsold_reason=reason,
         )
     )
     if claimed.rowcount != 1:
@@ -174,7 +183,8 @@ async def finalise(
                  "closed_at": closed_at, "outcome": "sold" if sold else "unsold",
                  "winner_organization_id": int(outcome.winner) if sold else None,
                  "winning_paddle": result.winner_paddle if sold else None,
-                 "hammer_price": from_minor(outcome.price) if sold else None},
+                 "hammer_price": from_minor(outcome.price) if sold else None,
+                 "unsold_reason": reason},
     )
     await settlements.settle_close(
         session, engine=engine, auction_id=auction_id, winner_registration_id=winner_registration,
@@ -182,6 +192,21 @@ async def finalise(
     )
     await lifecycle.lot_closed(session, engine=engine, auction_id=auction_id)
     return True
+
+
+async def _unsold_reason(
+    session: AsyncSession, engine: Engine, auction_id: int, round_index: int
+) -> UnsoldReason:
+    """Unsold with a bid in the deciding round: its best was under the reserve (a round with
+    a bid always advances someone, so only a round nobody bid in ends a multi-round auction
+    early). The engine's count of the closed round; SQL's when Redis no longer holds it."""
+    snapshot = await engine.read(auction_id)
+    if snapshot is not None and snapshot.round_index == round_index:
+        bids = snapshot.state.bid_count
+    else:
+        bids = await session.scalar(select(Bid.id).where(
+            Bid.auction_id == auction_id, Bid.round_index == round_index).limit(1)) is not None
+    return UnsoldReason.reserve_not_met if bids else UnsoldReason.no_bids
 
 
 async def reload_lost_rounds(engine: Engine, sessionmaker: async_sessionmaker[AsyncSession]) -> int:

@@ -35,7 +35,7 @@ async def list_settlements(
     rows, cursor = await service.list_settlements(
         session, principal=principal, filters=filters, page=page
     )
-    return Page(items=[service.to_out(r, principal) for r in rows], next_cursor=cursor)
+    return Page(items=await service.to_outs(session, rows), next_cursor=cursor)
 
 
 @router.get("/{settlement_id}", response_model=SettlementOut)
@@ -46,7 +46,7 @@ async def get_settlement(
     settlement = await service.get_settlement(
         session, principal=principal, settlement_id=settlement_id
     )
-    return service.to_out(settlement, principal)
+    return await service.to_out(session, settlement)
 
 
 @router.post("/{settlement_id}/confirm-payment", response_model=SettlementOut)
@@ -58,7 +58,7 @@ async def confirm_payment(
         session, principal=principal, settlement_id=settlement_id,
         payment_reference=data.payment_reference,
     )
-    return service.to_out(settlement, principal)
+    return await service.to_out(session, settlement)
 
 
 @router.post("/{settlement_id}/complete", response_model=SettlementOut)
@@ -67,7 +67,7 @@ async def complete(
 ) -> SettlementOut:
     """The outcome has been transferred: paid -> completed (admin)."""
     settlement = await service.complete(session, principal=principal, settlement_id=settlement_id)
-    return service.to_out(settlement, principal)
+    return await service.to_out(session, settlement)
 
 
 @router.post("/{settlement_id}/default", response_model=SettlementOut)
@@ -78,4 +78,4 @@ async def default(
     (best bid of another bidder meeting the reserve) gets a second-chance settlement at his
     best bid, else the listing goes unsold (admin)."""
     settlement = await service.default(session, principal=principal, settlement_id=settlement_id)
-    return service.to_out(settlement, principal)
+    return await service.to_out(session, settlement)

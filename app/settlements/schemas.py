@@ -16,11 +16,19 @@ class PaymentConfirmation(RequestModel):
     ]
 
 
+class Party(ResponseModel):
+    """One side of a sale: the buyer's enterprise or the seller's institute."""
+
+    organization_id: int
+    name: str
+    registration_code: str | None = Field(description="the unified social credit code, if recorded")
+
+
 class SettlementOut(ResponseModel):
     """What the buyer owes and the institute receives for one sale (attempt 2: second chance).
 
-    buyer_organization_id is shown to admin, auditor and the buyer; to the institute the
-    buyer is its paddle.
+    Whoever reads a settlement (admin, auditor, its institute and its buyer) sees both parties:
+    the buyer's organisation and the seller's institute.
     """
 
     id: int
@@ -29,7 +37,9 @@ class SettlementOut(ResponseModel):
     second_chance_of_id: int | None = Field(description="the defaulted settlement this replaces")
     listing_id: int
     institute_organization_id: int
-    buyer_organization_id: int | None
+    buyer_organization_id: int
+    buyer: Party = Field(description="the buying enterprise")
+    seller: Party = Field(description="the selling institute")
     registration_id: int
     paddle: str
     currency: str

@@ -21,13 +21,14 @@ from app.auctions.trail import completion
 from app.audit import ledger
 from app.db import utcnow
 from app.errors import Conflict, NotFound
+from app.identity.models import Organization
 from app.listings.models import Listing, ListingStatus
 from app.pagination import PageParams, fetch_page
 from app.security import Principal, Role
 from app.settlements import rules, trail
 from app.settlements.models import Settlement, SettlementStatus
 from app.settlements.rules import Action
-from app.settlements.schemas import SettlementOut
+from app.settlements.schemas import Party, SettlementOut
 
 # ---------------------------------------------------------------------- at the close
 
@@ -345,9 +346,27 @@ async def current_settlement_id(session: AsyncSession, *, auction_id: int) -> in
     )
 
 
-def to_out(settlement: Settlement, principal: Principal) -> SettlementOut:
-    """The settlement as this caller may see it: the buyer is a paddle to the institute."""
-    out = SettlementOut.model_validate(settlement)
-    if not principal.is_staff_reader and principal.organization_id != settlement.buyer_organization_id:
-        out.buyer_organization_id = None
-    return out
+_PARTIES = ("buyer", "seller")
+
+
+async def to_outs(session: AsyncSession, settlements: list[Settlement]) -> list[SettlementOut]:
+    """The settlements with both parties (one query for their organisations). Only their
+    readers get here (admin, auditor, the institute, the buyer): each sees buyer and seller."""
+    ids = {s.buyer_organization_id for s in settlements} | {
+        s.institute_organization_id for s in settlements}
+    orgs = {o.id: o for o in (await session.scalars(
+        select(Organization).where(Organization.id.in_(ids)))).all()} if ids else {}
+    return [SettlementOut.model_validate(
+        {name: getattr(s, name) for name in SettlementOut.model_fields if name not in _PARTIES}
+        | {"buyer": _party(orgs[s.buyer_organization_id]),
+           "seller": _party(orgs[s.institute_organization_id])}
+    ) for s in settlements]
+
+
+async def to_out(session: AsyncSession, settlement: Settlement) -> SettlementOut:
+    """One settlement as to_outs shows it."""
+    return (await to_outs(session, [settlement]))[0]
+
+
+def _party(org: Organization) -> Party:
+    return Party(organization_id=org.id, name=org.name, registration_code=org.registration_code)

@@ -1,11 +1,14 @@
 """Who reads and changes settlements: admin and auditor read all, an institute its listings',
-an enterprise its own (others 404); only admin changes anything. Filters and pages."""
+an enterprise its own (others 404), each seeing buyer and seller; only admin changes anything.
+Filters and pages."""
 
 from datetime import UTC, datetime, timedelta
 
 import pytest
 
+from app.identity.models import Organization
 from app.security import Role
+from tests.accounts.support import registration_code
 from tests.support.auctions import API
 from tests.support.settlements import close, run_auction, settled, verify_ok
 
@@ -27,8 +30,18 @@ READERS = {"admin": True, "auditor": True, "owner": True, "buyer": True,
            "other_institute": False, "loser": False, "outsider": False}
 
 
-async def test_read_matrix(client, world):
+async def party(app, organization_id: int) -> dict:
+    async with app.state.sessionmaker() as session:
+        org = await session.get(Organization, organization_id)
+    return {"organization_id": org.id, "name": org.name, "registration_code": org.registration_code}
+
+
+async def test_read_matrix(app, client, world):
     s = world["settlement"]
+    async with app.state.sessionmaker() as session, session.begin():
+        for who in ("buyer", "owner"):
+            (await session.get(Organization, world[who].organization_id)).registration_code = (
+                registration_code())
     for who, may_read in READERS.items():
         headers = world[who].headers
         one = await client.get(f"{API}/settlements/{s['id']}", headers=headers)
@@ -39,9 +52,12 @@ async def test_read_matrix(client, world):
             continue
         assert one.status_code == 200 and [x["id"] for x in listed] == [s["id"]], who
         body = one.json()
-        sees_buyer = who in ("admin", "auditor", "buyer")
-        expected = world["buyer"].organization_id if sees_buyer else None
-        assert body["buyer_organization_id"] == expected and body["paddle"] == s["paddle"], who
+        # every reader sees both parties: the institute its buyer, the buyer its seller
+        assert body["buyer_organization_id"] == world["buyer"].organization_id, who
+        assert body["buyer"] == await party(app, world["buyer"].organization_id), who
+        assert body["buyer"]["registration_code"] and body["seller"]["registration_code"], who
+        assert body["seller"] == await party(app, world["owner"].organization_id), who
+        assert body["paddle"] == s["paddle"], who
         assert listed[0] == body
 
 

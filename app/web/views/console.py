@@ -83,7 +83,7 @@ async def workspace(session: AsyncSession, principal: Principal,
     space.results = await lot_results(session, principal)
     rows, _ = await settlements.list_settlements(
         session, principal=principal, filters=filters or settlements.SettlementFilters(), page=page)
-    space.settlements = [settlements.to_out(r, principal) for r in rows]
+    space.settlements = await settlements.to_outs(session, rows)
     space.titles = await _titles(session, {s.auction_id for s in space.settlements})
     return space
 

@@ -57,7 +57,9 @@ async def lot_results(session: AsyncSession, principal: Principal) -> list[LotRe
             result.winning_paddle = paddles.get(auction.winning_registration_id)
             result.settlement_status = latest[-1].status if latest else None
             if principal.role is Role.institute and auction.outcome is AuctionOutcome.unsold:
-                result.reason = "reserve_not_met" if bids.get(auction.id) else "no_bids"
+                # as the API's result says it (recorded at the close; older closes: the bids)
+                result.reason = (auction.unsold_reason or
+                                 ("reserve_not_met" if bids.get(auction.id) else "no_bids"))
             if principal.role is Role.enterprise:
                 buyers = {s.buyer_organization_id for s in latest}
                 result.mine = ("won" if principal.organization_id in buyers
