@@ -8,7 +8,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auctions.domain.rules import KINDS, SEALED_KINDS
-from app.auctions.engine import BidAccepted, BidResult, Engine, PlacedBid
+from app.auctions.engine import BidAccepted, BidRejected, BidResult, Engine, PlacedBid
 from app.auctions.models import Auction, AuctionRound, Bid
 from app.auctions.schemas import BidOut
 from app.auctions.service import get_auction
@@ -29,9 +29,6 @@ _MESSAGES = {
     "already_leading": "You are already the leading bidder.",
     "idempotency_key_reused": "This Idempotency-Key was used with another request body.",
 }
-
-
-_SHOWS_MINIMUM = ("english", "dutch")
 
 
 async def place_bid(
@@ -59,7 +56,7 @@ async def place_bid(
             return replay
     if not result.ok:
         raise Conflict(_MESSAGES.get(result.code, result.code), code=result.code,
-                       extensions=await _refusal_extras(engine, auction_id, result.code))
+                       extensions=_refusal_extras(result))
     assert isinstance(result, BidAccepted)
     own = str(principal.organization_id)
     placed = result.placed or (PlacedBid(own, result.paddle, result.seq, result.amount,
@@ -131,16 +128,12 @@ async def _replay_from_trail(
     return out
 
 
-async def _refusal_extras(engine: Engine, auction_id: int, code: str) -> dict[str, str]:
-    """bid_too_low in an open english or dutch round: the minimum next bid now (read after
-    the refusal: only refused bids pay for it)."""
-    if code != "bid_too_low":
+def _refusal_extras(result: BidRejected) -> dict[str, str]:
+    """bid_too_low in an open english or dutch round: the lowest next bid at the instant of the
+    refusal, decided with it in Redis (so a keyed retry gets the same answer)."""
+    if result.minimum_next is None:
         return {}
-    snapshot = await engine.read(auction_id)
-    if snapshot is None or snapshot.spec.kind not in _SHOWS_MINIMUM:
-        return {}
-    minimum = snapshot.minimum_next_bid
-    return {} if minimum is None else {"minimum_next_bid": str(from_minor(minimum))}
+    return {"minimum_next_bid": str(from_minor(result.minimum_next))}
 
 
 async def _decide(engine, auction_id, principal, amount, max_amount, key) -> BidResult:

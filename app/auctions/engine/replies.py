@@ -105,6 +105,7 @@ class BidRejected:
     ok: Literal[False] = False
     kind: str = ""
     unloaded: bool = False  # Redis held no round: a rebuild from SQL may decide otherwise
+    minimum_next: int | None = None  # bid_too_low in a kind that shows it: the lowest next bid
 
 
 BidResult = BidAccepted | BidRejected
@@ -258,7 +259,8 @@ def bid_result(reply: Sequence[Any]) -> BidResult:
                            event_id, kind=kind, outbid=outbid == "1", closed=closed == "1",
                            placed=bids, round_index=int(round_), proxy_max=opt_int(proxy_max))
     return BidRejected(cast(RejectCode, code), opt_int(amount), paddle or None, int(at), int(seq),
-                       opt_int(ends), kind=kind, unloaded=round_ == "")
+                       opt_int(ends), kind=kind, unloaded=round_ == "",
+                       minimum_next=opt_int(proxy_max))
 
 
 def close_result(reply: Sequence[Any]) -> CloseResult:

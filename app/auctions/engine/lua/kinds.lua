@@ -11,9 +11,12 @@
 -- outcome(s, bids, bidders): the close of the round as it stands, from its state, standing
 --   bids hash and bidder -> paddle hash: {outcome 'sold'|'unsold', winner, winner_paddle,
 --   price} (all strings; lib.lua's unsold() when unsold).
+-- minimum(s, now) (optional): the lowest next bid, told with a bid_too_low refusal (kinds that
+--   show it: english, dutch; a sealed round tells nothing about other bids).
 local KINDS = {}
 
-local function kind(name, decide, outcome)
+local function kind(name, decide, outcome, minimum)
   local flags = FLAGS[name]
-  KINDS[name] = { decide = decide, outcome = outcome, sealed = flags.sealed, soft = flags.soft }
+  KINDS[name] = { decide = decide, outcome = outcome, minimum = minimum, sealed = flags.sealed,
+    soft = flags.soft }
 end

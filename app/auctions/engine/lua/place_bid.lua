@@ -13,7 +13,8 @@
 --       round), placed (JSON list of [bidder, paddle, seq, amount, ends_at_ms, extended,
 --       event_id, by_proxy] for every bid placed, the caller's and proxies'), round,
 --       proxy_max (the leader's live maximum after the bid, '' = none: for the service's
---       durable trail only, so a rebuilt round keeps bidding for him; never served)}
+--       durable trail only, so a rebuilt round keeps bidding for him; never served; in a
+--       bid_too_low rejection: the lowest next bid, where the kind shows one)}
 --   seq/amount/event id are the caller's own bid. Sealed rounds: no public event (the event
 --   id is the private stream's), and a rejection carries seq '0' (it would count hidden bids).
 -- Time is this server's clock (TIME), never the caller's.
@@ -40,11 +41,17 @@ local paddle = redis.call('HGET', bidders, bidder)
 local kind = KINDS[s.kind]
 local hidden = kind ~= nil and kind.sealed
 
+-- A rejection; bid_too_low also tells the lowest next bid of its instant where the kind shows
+-- one (last field), so that a keyed retry is answered with the very same minimum.
 local function rejected(code)
   local seq = s.seq
   if hidden or seq == '' then seq = '0' end
+  local minimum = ''
+  if code == 'bid_too_low' and kind ~= nil and kind.minimum then
+    minimum = istr(kind.minimum(s, now))
+  end
   return { 'err', code, seq, amount_s, paddle or '', istr(now), s.ends_at_ms, '0', '', s.kind,
-    '0', '0', '[]', s.round, '' }
+    '0', '0', '[]', s.round, minimum }
 end
 
 local field = false

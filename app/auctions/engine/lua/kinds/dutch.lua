@@ -28,4 +28,4 @@ local function decide_dutch(s, bidder, amount, max, now)
   return { bids = { { bidder, price, false } }, close_at = now }
 end
 
-kind('dutch', decide_dutch, outcome_leader)
+kind('dutch', decide_dutch, outcome_leader, dutch_price)

@@ -5,6 +5,12 @@
 -- while above the current price), so a request meets at most one and resolves in two bids:
 -- the loser's at his maximum, then the winner's at min(his maximum, loser's + increment);
 -- a plain bid is placed at its own amount. Equal maxima go to the earlier proxy (the leader).
+-- The lowest amount the next english bid may have: the starting price, then current + increment.
+local function english_minimum(s)
+  if s.current_price == '' then return tonumber(s.starting_price) end
+  return tonumber(s.current_price) + tonumber(s.increment)
+end
+
 local function decide_english(s, bidder, amount, max, now)
   if (amount == nil) == (max == nil) then
     return 'bad', 'an english bid has either an amount or a max_amount'
@@ -13,8 +19,7 @@ local function decide_english(s, bidder, amount, max, now)
   if not code and s.leader == bidder then code = 'already_leading' end
   local offer = max or amount
   local inc = tonumber(s.increment)
-  local minimum = tonumber(s.starting_price)
-  if s.current_price ~= '' then minimum = tonumber(s.current_price) + inc end
+  local minimum = english_minimum(s)
   if not code and offer < minimum then code = 'bid_too_low' end
   if code then return code end
 
@@ -44,4 +49,4 @@ local function outcome_leader(s)
     price = s.current_price }
 end
 
-kind('english', decide_english, outcome_leader)
+kind('english', decide_english, outcome_leader, english_minimum)
