@@ -24,6 +24,7 @@ from app.sessions.models import AuctionSession, SessionMode, SessionStatus
 from app.sessions.schemas import LotCreate, LotRoundIn, SessionCreate
 
 MAX_LOTS = 1000
+MAX_LOT_NUMBER = 9999  # as LotCreate takes it; lot_number is a 32-bit column
 
 
 async def create_session(
@@ -75,6 +76,8 @@ async def list_sessions(
 async def lots_of(session: AsyncSession, *, session_id: int, after: int | None = None,
                   limit: int | None = None) -> list[Auction]:
     """The session's lots in lot_number order (after: lot numbers above it)."""
+    if after is not None and after >= MAX_LOT_NUMBER:  # a cursor past every lot: nothing after it
+        return []
     stmt = select(Auction).where(Auction.session_id == session_id).order_by(Auction.lot_number)
     if after is not None:
         stmt = stmt.where(Auction.lot_number > after)

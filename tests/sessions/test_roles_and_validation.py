@@ -1,5 +1,7 @@
 """Who may see and do what with sessions, and bad input refused with nothing changed."""
 
+import base64
+
 from app.schemas import MAX_DB_ID
 from app.security import Role
 from tests.sessions.helpers import add_lot, create_session, publish, qualify, session_body
@@ -166,3 +168,13 @@ async def test_max_extension_sets_each_lots_hard_close(actors, client):
                                            "hard_close_at": auction["anti_sniping"]["hard_close_at"]}
         assert ms(auction["anti_sniping"]["hard_close_at"]) == ms(lot["ends_at"]) + 45_000
         assert auction["rounds"][-1]["ends_at"] == lot["ends_at"]
+
+
+async def test_a_lots_cursor_past_every_lot_number_is_an_empty_last_page(actors, client):
+    """Lot numbers are 32-bit: a well-formed cursor beyond them must not reach the database."""
+    sid = (await create_session(actors))["id"]
+    cursor = base64.urlsafe_b64encode((2**62).to_bytes(8, "big")).decode().rstrip("=")
+    page = await client.get(f"{API}/sessions/{sid}/lots", params={"cursor": cursor},
+                            headers=actors.admin.headers)
+    assert page.status_code == 200, page.text
+    assert page.json() == {"items": [], "next_cursor": None}
