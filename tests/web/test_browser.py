@@ -110,7 +110,15 @@ async def test_two_enterprises_bid_in_the_room_through_a_soft_close(actors, clie
         await expect(room.locator("#outcome")).to_contain_text(sold, timeout=40_000)
     await room_a.wait_for_selector("#standing.standing-won", timeout=WAIT)
     await room_b.wait_for_selector("#standing.standing-lost", timeout=WAIT)
-    result = (await client.get(f"{API}/auctions/{auction_id}/result")).json()
+    # the room shows the close from the Redis stream; the result waits for the closer's SQL
+    answer = await client.get(f"{API}/auctions/{auction_id}/result")
+    for _ in range(100):
+        if answer.status_code != 409:
+            break
+        await asyncio.sleep(0.2)
+        answer = await client.get(f"{API}/auctions/{auction_id}/result")
+    assert answer.status_code == 200, answer.text
+    result = answer.json()
     assert result["winning_paddle"] == paddle[alice.email]
     assert Decimal(result["hammer_price"]) == Decimal("2040000.00")
     hosts.assert_only(live.url)
