@@ -212,7 +212,7 @@ async def describe(
     listing = await session.get(Listing, auction.listing_id)
     rounds = await auction_rounds(session, auction.id)
     snap = await snapshot(session, engine=engine, auction=auction)
-    status = _status(auction, snap)
+    status = live_status(auction, snap)
     staff = principal is not None and principal.is_staff_reader
     view = snap if staff else snap.public()
     price = view.state.current_price
@@ -250,7 +250,8 @@ def _round_out(r: AuctionRound) -> RoundOut:
     )
 
 
-def _status(auction: Auction, snap: Snapshot) -> AuctionStatus:
+def live_status(auction: Auction, snap: Snapshot) -> AuctionStatus:
+    """The auction's status now: SQL once closed or cancelled, the engine's snapshot before."""
     if auction.status in (AuctionStatus.closed, AuctionStatus.cancelled):
         return auction.status
     status = snap.status

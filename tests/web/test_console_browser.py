@@ -87,8 +87,9 @@ async def test_a_lot_from_listing_to_verified_export_through_the_consoles(
     await room.locator("#quick-bid").click()
     await room.wait_for_selector("#standing.standing-leading", timeout=WAIT)
     await expect(room.locator("#outcome")).to_contain_text(f"Sold to paddle {paddle}", timeout=40_000)
-    await room.goto(f"{live.url}/console")
-    await expect(room.locator("#results-h + .scroll")).to_contain_text("You won")
+    # The room hears the close from the feed; the console reads SQL, written by the closer
+    # just after: the winner reloads it until the result is there, as a person would.
+    await _reloaded_until(room, f"{live.url}/console", "#results-h + .scroll", "You won")
     settlements = room.locator("#settlements-h ~ .scroll")
     await expect(settlements).to_contain_text("Awaiting payment")
     await expect(settlements).to_contain_text("CN¥2,000,000.00")  # + 5% premium - the deposit
@@ -117,6 +118,15 @@ async def test_a_lot_from_listing_to_verified_export_through_the_consoles(
     for role, page in (("institute", lab), ("admin", desk), ("enterprise", room), ("auditor", audit)):
         await _both_languages(page, live, role)
     hosts.assert_only(live.url)
+
+
+async def _reloaded_until(page, url: str, selector: str, text: str, tries: int = 20) -> None:
+    for _ in range(tries):
+        await page.goto(url)
+        if text in await page.locator(selector).inner_text():
+            return
+        await page.wait_for_timeout(500)
+    await expect(page.locator(selector)).to_contain_text(text)
 
 
 async def _shoot(page, name: str) -> None:

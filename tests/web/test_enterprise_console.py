@@ -25,6 +25,8 @@ async def test_the_enterprise_reads_its_deposits_and_results_in_plain_words(app,
         before = (await http.get("/console?lang=en")).text
         assert "Qualified: you may bid. Your deposit (DEP-ALICE-1) is held until the auction" in before
         assert "Waiting for the operator: once your deposit has arrived" in before
+        results = before.split('id="results-h"')[1].split("</section>")[0]
+        assert "Open" in results and "Upcoming" not in results  # its live status, not SQL's
         for who, amount in ((bob, "2000000.00"), (alice, "2010000.00")):
             assert (await bid(client, auction["id"], who, amount=amount)).status_code == 201
         await finish(app, client, auction["id"])

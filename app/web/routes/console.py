@@ -29,7 +29,8 @@ async def console(page: PageDep) -> Response:
         return page.redirect("/signin?next=" + quote("/console"))
     query = page.request.query_params
     filters = audit_filters(query) if page.principal.is_staff_reader else None
-    space = await workspace(page.db, page.principal, filters.settlements if filters else None)
+    space = await workspace(page.db, page.principal, page.request.app.state.engine,
+                            filters.settlements if filters else None)
     error = query.get("error") or (filters.error if filters else None)
     return page.render(
         f"console/{space.role}.html", space=space, filters=filters,

@@ -5,6 +5,7 @@ from dataclasses import dataclass, field
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auctions.engine.engine import Engine
 from app.auctions.models import Auction, Bid, Registration, RegistrationStatus
 from app.identity.models import Organization, OrgKind
 from app.listings import service as listings
@@ -51,7 +52,7 @@ class Workspace:
     session_registrations: list[OwnRegistration] = field(default_factory=list)  # enterprise
 
 
-async def workspace(session: AsyncSession, principal: Principal,
+async def workspace(session: AsyncSession, principal: Principal, engine: Engine,
                     filters: settlements.SettlementFilters | None = None) -> Workspace:
     space = Workspace(role=principal.role.value)
     page = PageParams(limit=SHOWN, after_id=None)
@@ -80,7 +81,7 @@ async def workspace(session: AsyncSession, principal: Principal,
             session, principal=principal,
             filters=listings.ListingFilters(institute=principal.organization_id), page=page)
         space.listings = [listings.to_out(r, principal) for r in rows]
-    space.results = await lot_results(session, principal)
+    space.results = await lot_results(session, principal, engine)
     rows, _ = await settlements.list_settlements(
         session, principal=principal, filters=filters or settlements.SettlementFilters(), page=page)
     space.settlements = await settlements.to_outs(session, rows)
