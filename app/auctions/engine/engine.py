@@ -32,6 +32,7 @@ from app.auctions.domain.rules import (
     kind_of,
 )
 from app.auctions.engine.batcher import ScriptBatcher
+from app.auctions.engine.control import RoundControl
 from app.auctions.engine.replies import (
     AuctionKeys,
     BidAccepted,
@@ -164,6 +165,7 @@ class Engine:
         self._bid = ScriptBatcher(redis, bid) if isinstance(redis, Redis) else bid
         self._close = redis.register_script(_with_kinds("close_round.lua"))
         self._read = redis.register_script(_load("read_state.lua"))
+        self.control = RoundControl(self)  # pause, resume, withdraw (control.py)
 
     async def aclose(self) -> None:
         """Close the connection the bid batcher holds (the client's pool is the caller's)."""
@@ -396,7 +398,8 @@ def _snapshot(now: Any, flat: Sequence[Any], bids: Sequence[Any]) -> Snapshot | 
         return None
     close = close_from_state(h, now) if h.get("closed") == "1" else None
     return Snapshot(spec_from(h), state_from(h, _pairs(bids)), int(as_text(now)), int(h["round"]),
-                    h.get("final") == "1", h.get("leader_paddle") or None, close)
+                    h.get("final") == "1", h.get("leader_paddle") or None, close,
+                    int(h["paused_at_ms"]) if h.get("paused_at_ms") else None)
 
 
 def _flat_time(replies: list[Any]) -> list[Any]:

@@ -26,7 +26,7 @@ from app.auctions.domain.rules import (
 )
 from app.redis import as_text
 
-CloseStatus = Literal["not_due", "closed", "already_closed", "no_round"]
+CloseStatus = Literal["not_due", "paused", "closed", "already_closed", "no_round"]
 OpenStatus = Literal["opened", "exists", "stale", "previous_round_open"]
 
 
@@ -160,6 +160,7 @@ class Snapshot:
     final: bool
     leader_paddle: str | None
     close: CloseResult | None
+    paused_at_ms: int | None = None  # its session is paused (since then, Redis clock)
 
     @property
     def status(self) -> Status:
