@@ -54,7 +54,8 @@ async def pause(session: AsyncSession, *, engine: Engine, principal: Principal,
                         payload={"paused_at": event.paused_at, "auction_ids": ids})
     # SQL first: a crash before the lots are paused leaves a paused session, which the
     # worker's reconcile pass finishes pausing (same token, so nothing twice).
-    after_commit(session, lambda: apply_pause(engine, session_id=event.id, token=now_ms,
+    session_id = event.id
+    after_commit(session, lambda: apply_pause(engine, session_id=session_id, token=now_ms,
                                               auction_ids=ids))
     return event
 
@@ -93,7 +94,8 @@ async def resume(session: AsyncSession, *, engine: Engine, principal: Principal,
     await session.flush()
     if event.mode is SessionMode.live and not await _running_lots(session, session_id=event.id):
         await lifecycle.open_next_lot(session, engine=engine, event=event)
-    after_commit(session, lambda: _resumed(session, engine, event.id, token, now_ms - token))
+    session_id = event.id
+    after_commit(session, lambda: _resumed(session, engine, session_id, token, now_ms - token))
     return event
 
 
@@ -155,16 +157,19 @@ async def withdraw(session: AsyncSession, *, engine: Engine, principal: Principa
                                  "lot_number": lot.lot_number, "was_running": was_running,
                                  "closed_at": lot.closed_at})
     await lifecycle.lot_closed(session, engine=engine, auction_id=lot.id, opens_next=was_running)
-    after_commit(session, lambda: _withdrawn(engine, lot))
+    # read now: finish_if_done (after the commit) may roll back first, expiring the row
+    ids = (lot.id, lot.session_id, lot.lot_number)
+    after_commit(session, lambda: _withdrawn(engine, *ids))
     log.info("lot_withdrawn", auction_id=lot.id, session_id=lot.session_id)
     return lot
 
 
-async def _withdrawn(engine: Engine, lot: Auction) -> None:
-    await engine.unschedule_deadline(lot.id)
-    if lot.session_id is not None:
-        await openings.forget(engine, session_id=lot.session_id, auction_id=lot.id,
-                              lot_number=lot.lot_number)
+async def _withdrawn(engine: Engine, auction_id: int, session_id: int | None,
+                     lot_number: int | None) -> None:
+    await engine.unschedule_deadline(auction_id)
+    if session_id is not None and lot_number is not None:
+        await openings.forget(engine, session_id=session_id, auction_id=auction_id,
+                              lot_number=lot_number)
 
 
 async def reconcile(*, engine: Engine, sessionmaker: async_sessionmaker[AsyncSession]) -> None:

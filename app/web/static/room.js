@@ -150,6 +150,8 @@
     const on = (type, fn) => source.addEventListener(type, (m) => fn(JSON.parse(m.data || "{}")));
     on("bid", onBid);
     on("extended", onExtended);
+    // a session's resume: the close moved by the pause's length (the countdown follows)
+    on("resumed", (e) => { if (e.ends_at) { state.endsAt = Date.parse(e.ends_at); tick(); } });
     on("round_closed", (e) => onClosed(e, false));
     on("closed", (e) => { source.close(); onClosed(e, true); });
   }
