@@ -121,11 +121,12 @@ async def _shift_rounds(session: AsyncSession, lot: Auction, *, shift_ms: int, p
 
 
 async def withdraw(session: AsyncSession, *, engine: Engine, principal: Principal, auction_id: int,
-                   reason: str) -> Auction:
+                   reason: str, session_id: int | None = None) -> Auction:
     """Withdraw a lot not yet closed: bids stop, it closes as withdrawn (no sale, deposits
-    released as for an unsold lot); a live session's next lot opens after the gap."""
+    released as for an unsold lot); a live session's next lot opens after the gap. With
+    session_id: only a lot of that session."""
     lot = await session.get(Auction, auction_id)
-    if lot is None:
+    if lot is None or (session_id is not None and lot.session_id != session_id):
         raise NotFound("No such auction.", code="auction_not_found")
     if lot.session_id is not None:  # the session row first, as every session change does
         event = await get_session(session, session_id=lot.session_id, principal=principal, lock=True)
