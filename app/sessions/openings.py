@@ -9,7 +9,7 @@ from app.redis import as_text
 from app.sessions import stream
 
 BATCH = 100
-RECHECK_MS = 1000  # a paused (or not yet loaded) lot is looked at again this much later
+RECHECK_MS = 1000  # a paused lot is looked at again this much later
 
 
 def _key(engine: Engine) -> str:
@@ -35,7 +35,10 @@ async def emit_due(engine: Engine) -> int:
                                                                 num=BATCH)):
         session_id, auction_id, lot_number = map(int, member.split(":"))
         snap = await engine.read(auction_id)
-        if snap is None or snap.paused_at_ms is not None:
+        if snap is None:  # cancelled with its session (unloaded), or lost with Redis's data
+            await engine.redis.zrem(key, member)
+            continue
+        if snap.paused_at_ms is not None:
             await engine.redis.zadd(key, {member: now_ms + RECHECK_MS})
             continue
         if snap.round_index == 0 and not snap.state.closed and snap.now_ms < snap.spec.starts_at_ms:

@@ -5,9 +5,11 @@ The pause's length is bracketed by the server's own clock (server_time of the an
 just before and just after each call): no tolerance is guessed, a lot moved by more or less
 than the time between the two scripts would fall outside it."""
 
+import asyncio
 import json
 
 from app.security import Role
+from app.sessions import control
 from tests.sessions.helpers import add_lot, bid, create_session, publish, qualify, wait_for
 from tests.support.auctions import API, approved_listing
 from tests.support.live import ms
@@ -132,3 +134,33 @@ async def test_pause_and_resume_refuse_the_wrong_state_and_role(actors, client):
     await _control(client, actors, running, "resume")
     again = await client.post(f"{API}/sessions/{running}/resume", headers=admin)
     assert again.status_code == 409 and again.json()["code"] == "session_not_paused"
+
+
+async def test_resumes_and_repair_passes_racing_move_each_lot_once(actors, client, app):
+    """Two resumes at once and the worker's repair pass around them (as several API and
+    worker processes would): each lot's pause is applied once and undone once."""
+    bidder = await actors.user(Role.enterprise)
+    sid = (await create_session(actors, lot_duration_seconds=60))["id"]
+    auction_id = (await add_lot(actors, sid, await approved_listing(actors)))["auction_id"]
+    await publish(actors, sid)
+    await qualify(actors, sid, bidder)
+    before = (await client.get(f"{API}/sessions/{sid}")).json()
+    paused = await _control(client, actors, sid, "pause")
+    repair = {"engine": app.state.engine, "sessionmaker": app.state.sessionmaker}
+    await control.reconcile(**repair)  # the same pause again: nothing moves twice
+    await asyncio.sleep(2)
+    last_read = ms((await client.get(f"{API}/sessions/{sid}")).json()["server_time"])
+    admin = actors.admin.headers
+    answers = await asyncio.gather(
+        client.post(f"{API}/sessions/{sid}/resume", headers=admin),
+        client.post(f"{API}/sessions/{sid}/resume", headers=admin),
+        control.reconcile(**repair))
+    codes = sorted(r.status_code for r in answers[:2])
+    assert codes[0] == 200 and codes[1] in (200, 409), codes
+    await control.reconcile(**repair)  # after the resume: the lot is not paused again
+    after = (await client.get(f"{API}/sessions/{sid}")).json()
+    assert after["status"] == "running"
+    shift = ms(after["lots"][0]["ends_at"]) - ms(before["lots"][0]["ends_at"])
+    latest = max(ms(r.json()["server_time"]) for r in answers[:2] if r.status_code == 200)
+    assert last_read - ms(paused["server_time"]) <= shift <= latest - ms(before["server_time"])
+    assert (await bid(client, auction_id, bidder, "2000000.00")).status_code == 201
