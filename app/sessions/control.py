@@ -94,16 +94,13 @@ async def resume(session: AsyncSession, *, engine: Engine, principal: Principal,
     await session.flush()
     if event.mode is SessionMode.live and not await _running_lots(session, session_id=event.id):
         await lifecycle.open_next_lot(session, engine=engine, event=event)
+    # Told now: the lots run again whatever becomes of this commit (a failed one leaves SQL
+    # paused and the lots running, which the next resume sets right without a second event).
+    await stream.emit(engine, session_id=event.id, name=f"session_resumed:{token}",
+                      type="session_resumed", paused_ms=now_ms - token)
     session_id = event.id
-    after_commit(session, lambda: _resumed(session, engine, session_id, token, now_ms - token))
+    after_commit(session, lambda: lifecycle.finish_if_done(session, engine=engine, session_id=session_id))
     return event
-
-
-async def _resumed(session: AsyncSession, engine: Engine, session_id: int, token: int,
-                   paused_ms: int) -> None:
-    await stream.emit(engine, session_id=session_id, name=f"session_resumed:{token}",
-                      type="session_resumed", paused_ms=paused_ms)
-    await lifecycle.finish_if_done(session, engine=engine, session_id=session_id)
 
 
 async def _shift_rounds(session: AsyncSession, lot: Auction, *, shift_ms: int, paused_ms: int) -> None:
