@@ -7,7 +7,7 @@ body), and the Allow header of a 405 must be right. Deterministic (fixed seed) a
 examples; the event stream is left out (it never ends on its own). One worker: with two
 threads, hypothesis's concurrent ast.parse calls race on CPython 3.11's module-wide AST
 recursion counter and schemathesis crashes with "AST constructor recursion depth mismatch"
-(seen once in a full run; CPython gh-106905).
+(seen once in a full run).
 """
 
 from __future__ import annotations
