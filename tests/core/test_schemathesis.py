@@ -4,7 +4,10 @@
 everything (so generated ids hit real rows): positive cases must be accepted, negative ones
 refused with a 4xx, every answer must match the document (status, content type, headers,
 body), and the Allow header of a 405 must be right. Deterministic (fixed seed) and bounded in
-examples; the event stream is left out (it never ends on its own).
+examples; the event stream is left out (it never ends on its own). One worker: with two
+threads, hypothesis's concurrent ast.parse calls race on CPython 3.11's module-wide AST
+recursion counter and schemathesis crashes with "AST constructor recursion depth mismatch"
+(seen once in a full run).
 """
 
 from __future__ import annotations
@@ -47,7 +50,7 @@ async def test_schemathesis_with_every_check_finds_nothing(live, world, tmp_path
     command = [
         schemathesis_cli(), "run", f"{live.url}/openapi.json", "--checks", "all",
         "--max-examples", str(MAX_EXAMPLES), "--seed", str(SEED), "--no-shrink",
-        "--phases", "examples,coverage,fuzzing", "--workers", "2",
+        "--phases", "examples,coverage,fuzzing", "--workers", "1",
         "--exclude-path-regex", "/events$", "--request-timeout", "20",
         "--header", f"Authorization: {token}",
         "--report", "junit", "--report-dir", str(tmp_path),
