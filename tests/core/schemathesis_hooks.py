@@ -1,9 +1,8 @@
 """schemathesis hooks for tests/core/test_schemathesis.py (loaded via SCHEMATHESIS_HOOKS).
 
 JSON Schema cannot compare two fields, so the order rules of an auction's schedule (each
-round ends after it starts and starts after the one before ends, the last in the future;
-hard_close_at is not before the last end; interval_seconds or interval_ms, not both; a dutch
-round's parameters against the listing's prices) are in the API document as words.
+round ends after it starts and starts after the one before ends; hard_close_at is not before
+the last end; interval_seconds or interval_ms, not both) are in the API document as words.
 Before a call, a generated schedule is made to follow them; everything else of the body stays
 as generated, and schemathesis judges the case (positive or negative) on what is sent."""
 
@@ -42,12 +41,6 @@ def before_call(context, case, kwargs) -> None:
     start = min(instants)
     if start.year > 9990:
         return
-    start = max(start, datetime.now(UTC) + timedelta(days=1))  # the last round ends in the future
-    for round_ in rounds:
-        if round_.get("kind") == "dutch":
-            # its step, interval and floor are needed, the floor between the listing's reserve
-            # and starting price: rules on another resource no JSON Schema can state
-            round_.update(kind="english", step=None, interval_seconds=None, interval_ms=None, floor=None)
     for i, round_ in enumerate(rounds):
         round_["starts_at"] = _iso(start + timedelta(hours=2 * i))
         round_["ends_at"] = _iso(start + timedelta(hours=2 * i + 1))
