@@ -55,6 +55,8 @@ async def test_a_pause_keeps_every_lots_remaining_time_and_takes_no_bid(actors, 
     assert [ms(lot["ends_at"]) for lot in body["lots"]] == due
     unclosed = await client.get(f"{API}/auctions/{lots[0]}/result")
     assert unclosed.status_code == 409 and unclosed.json()["code"] == "auction_not_closed"
+    room = (await client.get(f"{API}/auctions/{lots[0]}")).json()  # its clock stopped at the pause
+    assert (room["status"], room["ends_at"]) == ("open", before["lots"][0]["ends_at"])
     late = await bid(client, lots[1], bob, "2000000.00")
     assert late.status_code == 409 and late.json()["code"] == "session_paused"
 
