@@ -5,8 +5,8 @@ import json
 
 from app.security import Role
 from tests.sessions.helpers import add_lot, bid, create_session, publish, qualify, wait_for
-from tests.support.auctions import API, approved_listing
-from tests.support.live import ms
+from tests.support.auctions import API, approved_listing, create_auction
+from tests.support.live import ms, qualify_all
 
 GAP = 1
 
@@ -91,3 +91,23 @@ async def test_a_timed_lot_withdrawn_before_it_opens_and_wrong_states(actors, cl
     assert cancelled.status_code == 200
     after = await _withdraw(client, actors, lots[1])
     assert after.status_code == 409 and after.json()["code"] == "session_not_running"
+
+
+async def test_a_standalone_auction_is_withdrawn_with_its_deposits_released(actors, client):
+    bidder = await actors.user(Role.enterprise)
+    auction = await create_auction(actors)
+    (paddle,) = (await qualify_all(client, actors.admin, auction["id"], [bidder])).values()
+    assert (await bid(client, auction["id"], bidder, "2000000.00")).status_code == 201
+    withdrawn = await _withdraw(client, actors, auction["id"])
+    assert withdrawn.status_code == 200, withdrawn.text
+    assert (withdrawn.json()["session_id"], withdrawn.json()["lot_number"]) == (None, None)
+    assert (await client.get(f"{API}/auctions/{auction['id']}")).json()["status"] == "cancelled"
+    refused = await bid(client, auction["id"], bidder, "2010000.00")
+    assert refused.status_code == 409 and refused.json()["code"] == "auction_closed"
+    regs = (await client.get(f"{API}/auctions/{auction['id']}/registrations",
+                             headers=actors.admin.headers)).json()["items"]
+    assert [r["paddle"] for r in regs] == [paddle]
+    released = await client.get(f"{API}/audit/ledger", headers=actors.admin.headers, params={
+        "action": "deposits.released", "entity_type": "auction", "entity_id": auction["id"]})
+    (entry,) = released.json()["items"]
+    assert json.loads(entry["payload"])["released_registration_ids"] == [regs[0]["id"]]
