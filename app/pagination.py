@@ -1,5 +1,6 @@
 """Keyset pagination shared by every collection: newest first, opaque cursors."""
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated, Any
 
@@ -40,10 +41,27 @@ async def fetch_page(
     session: AsyncSession, stmt: Select[Any], *, id_column: Any, page: PageParams
 ) -> tuple[list[Any], str | None]:
     """Rows of one page (ordered by id descending) and the cursor of the next one."""
+    rows = list((await session.scalars(_keyset(stmt, id_column, page))).all())
+    return _cut(rows, page, lambda row: getattr(row, id_column.key))
+
+
+async def fetch_rows_page(
+    session: AsyncSession, stmt: Select[Any], *, id_column: Any, page: PageParams
+) -> tuple[list[Any], str | None]:
+    """As fetch_page, for a select of several columns whose first is the entity paged by id."""
+    rows = list((await session.execute(_keyset(stmt, id_column, page))).all())
+    return _cut(rows, page, lambda row: getattr(row[0], id_column.key))
+
+
+def _keyset(stmt: Select[Any], id_column: Any, page: PageParams) -> Select[Any]:
     if page.after_id is not None:
         stmt = stmt.where(id_column < page.after_id)
-    rows = list((await session.scalars(stmt.order_by(id_column.desc()).limit(page.limit + 1))).all())
+    return stmt.order_by(id_column.desc()).limit(page.limit + 1)
+
+
+def _cut(rows: list[Any], page: PageParams, key: Callable[[Any], int]) -> tuple[list[Any], str | None]:
+    # one row more than the page was read: its presence says a next page exists
     if len(rows) <= page.limit:
         return rows, None
     rows = rows[: page.limit]
-    return rows, encode_cursor(getattr(rows[-1], id_column.key))
+    return rows, encode_cursor(key(rows[-1]))

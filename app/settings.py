@@ -68,6 +68,8 @@ class Settings(BaseSettings):
     # Ed25519 key signing export manifests: PKCS#8 PEM, or base64 of the raw 32-byte seed.
     # Required in production; elsewhere one is generated once under var_dir (mode 0600).
     signing_key: SecretStr | None = None
+    # Rows per page of each console table (app/web/views/paging.py); tests set a small one.
+    console_page_size: int = Field(default=100, ge=1, le=1000)
     _jwt_key: str | None = PrivateAttr(default=None)
 
     @field_validator("database_url")

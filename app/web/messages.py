@@ -56,6 +56,7 @@ MESSAGES: dict[str, str] = {
     "export_incomplete": N_("The export has not completed: download the file to its end first."),
     "export_taken": N_("This export was already downloaded: prepare a new one."),
     "invalid_range": N_("The start date must not be after the end date."),
+    "invalid_cursor": N_("This page link is not valid: start again from the first page."),
     "session_not_found": N_("There is no such session."),
     "session_not_draft": N_("Only a draft session can be changed or published."),
     "session_has_no_lots": N_("A session needs at least one lot."),

@@ -16,9 +16,10 @@ from app.schemas import IdPath
 from app.security import Role
 from app.web.actions import act, require
 from app.web.messages import message
-from app.web.page import Page, PageDep
+from app.web.page import Page, PageDep, PageError
 from app.web.views.audit import audit_filters
 from app.web.views.console import workspace
+from app.web.views.paging import InvalidCursor, pager
 
 router = APIRouter(include_in_schema=False)
 
@@ -29,11 +30,15 @@ async def console(page: PageDep) -> Response:
         return page.redirect("/signin?next=" + quote("/console"))
     query = page.request.query_params
     filters = audit_filters(query) if page.principal.is_staff_reader else None
-    space = await workspace(page.db, page.principal, page.request.app.state.engine,
-                            filters.settlements if filters else None)
+    tables = pager(query, page.settings.console_page_size)
+    try:
+        space = await workspace(page.db, page.principal, page.request.app.state.engine, tables,
+                                filters.settlements if filters else None)
+    except InvalidCursor as exc:
+        raise PageError(422, page.gettext(message("invalid_cursor"))) from exc
     error = query.get("error") or (filters.error if filters else None)
     return page.render(
-        f"console/{space.role}.html", space=space, filters=filters,
+        f"console/{space.role}.html", space=space, filters=filters, pager=tables,
         notice=message(query.get("notice")), error=message(error),
     )
 

@@ -11,10 +11,9 @@ from app.auctions.engine.engine import Engine
 from app.auctions.models import Auction, AuctionOutcome, AuctionStatus, Bid, Registration
 from app.auctions.service import live_status
 from app.listings.models import Listing
+from app.pagination import PageParams, fetch_rows_page
 from app.security import Principal, Role
 from app.settlements.models import Settlement, SettlementStatus
-
-SHOWN = 100
 
 
 @dataclass
@@ -32,9 +31,10 @@ class LotResult:
     mine: str | None = None  # to a bidder: won | lost | no_bid
 
 
-async def lot_results(session: AsyncSession, principal: Principal, engine: Engine) -> list[LotResult]:
-    """The institute's auctions of its listings, or the enterprise's auctions it qualified for,
-    running ones at their live status (one Redis round trip)."""
+async def lot_results(session: AsyncSession, principal: Principal, engine: Engine,
+                      page: PageParams) -> tuple[list[LotResult], str | None]:
+    """A page of the institute's auctions of its listings, or of the enterprise's auctions it
+    qualified for, running ones at their live status (one Redis round trip); the next cursor."""
     stmt = select(Auction, Listing.title).join(Listing, Listing.id == Auction.listing_id)
     if principal.role is Role.institute:
         stmt = stmt.where(Listing.organization_id == principal.organization_id)
@@ -43,8 +43,8 @@ async def lot_results(session: AsyncSession, principal: Principal, engine: Engin
             Registration.organization_id == principal.organization_id,
             Registration.paddle.is_not(None))))
     else:
-        return []
-    rows = (await session.execute(stmt.order_by(Auction.id.desc()).limit(SHOWN))).all()
+        return [], None
+    rows, cursor = await fetch_rows_page(session, stmt, id_column=Auction.id, page=page)
     closed = [a.id for a, _ in rows if a.status is AuctionStatus.closed]
     bids = await _bid_counts(session, closed, None)
     own = await _bid_counts(session, closed, principal.organization_id)
@@ -71,7 +71,7 @@ async def lot_results(session: AsyncSession, principal: Principal, engine: Engin
                 result.mine = ("won" if principal.organization_id in buyers
                                else "lost" if own.get(auction.id) else "no_bid")
         results.append(result)
-    return results
+    return results, cursor
 
 
 async def _bid_counts(session: AsyncSession, auction_ids: list[int], organization_id: int | None):

@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auctions.engine import Engine
 from app.auctions.models import Auction, RegistrationStatus
 from app.errors import Conflict
-from app.pagination import PageParams
+from app.pagination import PageParams, fetch_rows_page
 from app.security import Principal, Role
 from app.sessions import registrations, results, service, views
 from app.sessions.models import AuctionSession, SessionRegistration, SessionStatus
@@ -109,11 +109,12 @@ async def desk(db: AsyncSession, *, engine: Engine, principal: Principal, sessio
     return Desk(out, current, next_up)
 
 
-async def own_registrations(db: AsyncSession, principal: Principal) -> list[OwnRegistration]:
-    """The enterprise's session registrations, newest first, with the sessions' titles."""
-    rows = (await db.execute(
+async def own_registrations(db: AsyncSession, principal: Principal,
+                            page: PageParams) -> tuple[list[OwnRegistration], str | None]:
+    """A page of the enterprise's session registrations, newest first, with the sessions' titles."""
+    rows, cursor = await fetch_rows_page(db,
         select(SessionRegistration, AuctionSession.title)
         .join(AuctionSession, AuctionSession.id == SessionRegistration.session_id)
-        .where(SessionRegistration.organization_id == principal.organization_id)
-        .order_by(SessionRegistration.id.desc()).limit(SHOWN))).all()
-    return [OwnRegistration(r, title) for r, title in rows]
+        .where(SessionRegistration.organization_id == principal.organization_id),
+        id_column=SessionRegistration.id, page=page)
+    return [OwnRegistration(r, title) for r, title in rows], cursor
