@@ -127,10 +127,12 @@ def problem_response(
     status: int, code: str, detail: str | None = None, *, errors: list | None = None,
     headers: dict | None = None, extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
-    """A problem+json response."""
+    """A problem+json response (an AppError's extensions may carry its errors)."""
+    extensions = dict(extensions or {})
+    errors = errors or extensions.pop("errors", None)
     body = Problem(
         title=HTTPStatus(status).phrase, status=status, code=code, detail=detail, errors=errors,
-        **(extensions or {}),
+        **extensions,
     )
     return JSONResponse(
         body.model_dump(exclude_none=True), status_code=status, media_type=PROBLEM_JSON,

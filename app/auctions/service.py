@@ -102,9 +102,19 @@ def _check_rounds(data: AuctionCreate, listing: Listing, *, now_ms: int) -> None
     """Refuse round settings the engine cannot run (422 with a stable code)."""
     last = len(data.rounds) - 1
     for i, r in enumerate(data.rounds):
-        _check_round(r, listing, final=i == last)
+        try:
+            _check_round(r, listing, final=i == last)
+        except Unprocessable as exc:
+            raise _in_round(exc, i) from None
     if datetime_to_ms(data.rounds[-1].ends_at) <= now_ms:
-        raise Unprocessable("The last round must end in the future.", code="round_in_past")
+        raise _in_round(Unprocessable("The last round must end in the future.", code="round_in_past"),
+                        last)
+
+
+def _in_round(exc: Unprocessable, index: int) -> Unprocessable:
+    # which round is refused, as a validation error says where (the console pins it to its row)
+    exc.extensions["errors"] = [{"loc": ["body", "rounds", index], "msg": exc.detail, "type": exc.code}]
+    return exc
 
 
 def _check_round(r: RoundIn, listing: Listing, *, final: bool) -> None:

@@ -1,6 +1,6 @@
 """The operator's console actions: an auction from an approved listing, and payments."""
 
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import Literal
 
 from fastapi import APIRouter
@@ -17,19 +17,17 @@ from app.settlements import service as settlements
 from app.settlements.schemas import PaymentConfirmation
 from app.web.actions import act, refusal, require
 from app.web.page import Page, PageDep
-from app.web.views.forms import CODE_FIELDS, ROUND_KINDS, Form, auction_form, local_input
+from app.web.views.auction_form import (
+    MAX_ROUNDS,
+    ROUND_KINDS,
+    AuctionForm,
+    auction_form,
+    blank,
+    kind_params,
+    round_field,
+)
 
 router = APIRouter(include_in_schema=False)
-
-
-def _defaults() -> dict[str, str]:
-    now = datetime.now(UTC).replace(microsecond=0)
-    return {
-        "kind": "english", "starts_at": local_input(now + timedelta(minutes=10)),
-        "ends_at": local_input(now + timedelta(days=1, minutes=10)), "bid_increment": "10000.00",
-        "deposit_amount": "100000.00", "window_seconds": "60", "extension_seconds": "60",
-        "buyer_premium_rate": "0.05", "seller_commission_rate": "0.03", "payment_days": "30",
-    }
 
 
 async def _approved(page: Page, listing_id: int):
@@ -40,9 +38,10 @@ async def _approved(page: Page, listing_id: int):
     return listings.to_out(listing, page.principal)
 
 
-def _render(page: Page, listing, form: Form, status: int = 200) -> Response:
+def _render(page: Page, listing, form: AuctionForm, status: int = 200) -> Response:
     return page.render("console/auction_form.html", status=status, listing=listing, form=form,
-                       kinds=ROUND_KINDS)
+                       kinds=ROUND_KINDS, params=kind_params(), max_rounds=MAX_ROUNDS,
+                       round_field=round_field)
 
 
 @router.get("/console/listings/{listing_id}/auction")
@@ -51,7 +50,7 @@ async def new_auction(page: PageDep, listing_id: IdPath) -> Response:
     listing = await _approved(page, listing_id)
     if listing.status is not ListingStatus.approved:
         return page.redirect("/console?error=listing_not_approved")
-    return _render(page, listing, Form(values=_defaults()))
+    return _render(page, listing, blank(now=datetime.now(UTC).replace(microsecond=0)))
 
 
 @router.post("/console/listings/{listing_id}/auction")
@@ -60,8 +59,8 @@ async def create_auction(page: PageDep, listing_id: IdPath) -> Response:
     require(page, Role.admin)
     listing = await _approved(page, listing_id)
     form, data = auction_form(posted, listing_id)
-    if data is None:
-        return _render(page, listing, form, status=422)
+    if data is None:  # refused, or a round row added or removed
+        return _render(page, listing, form, status=200 if form.ok else 422)
     try:
         async with page.changes():
             auction = await auctions.create_auction(
@@ -69,9 +68,8 @@ async def create_auction(page: PageDep, listing_id: IdPath) -> Response:
     except (NotFound, Forbidden) as exc:
         raise refusal(page, exc) from exc
     except AppError as exc:
-        if exc.code not in CODE_FIELDS:
+        if not form.refuse_service(exc):
             return page.redirect(f"/console?error={exc.code}")
-        form.refuse(CODE_FIELDS[exc.code])
         return _render(page, listing, form, status=exc.status)
     return page.redirect(f"/auctions/{auction.id}?notice=auction_created")
 

@@ -10,7 +10,6 @@ from typing import Any
 
 from pydantic import BaseModel, ValidationError
 
-from app.auctions.schemas import AuctionCreate
 from app.listings.schemas import ListingCreate, ListingUpdate
 from app.web.i18n import DISPLAY_ZONE
 from app.web.messages import N_
@@ -19,11 +18,7 @@ LISTING_FIELDS = ("title", "summary", "field", "ip_type", "patent_numbers", "trl
                   "starting_price", "reserve_price")
 FIELD_SLUGS = ("new_energy", "biomedicine", "advanced_manufacturing", "information_technology",
                "new_materials")
-ROUND_KINDS = ("english", "sealed_first_price", "sealed_second_price", "dutch")
-AUCTION_FIELDS = ("kind", "starts_at", "ends_at", "bid_increment", "deposit_amount", "window_seconds",
-                  "extension_seconds", "hard_close_at", "buyer_premium_rate",
-                  "seller_commission_rate", "payment_days", "step", "interval_seconds", "floor")
-_INTEGERS = ("trl", "window_seconds", "extension_seconds", "payment_days", "interval_seconds")
+_INTEGERS = ("trl",)
 
 # What to tell the user about a refused field (English source; translated where shown).
 FIELD_ERRORS = {
@@ -133,33 +128,3 @@ def beijing(text: str) -> str | None:
 def local_input(moment: datetime) -> str:
     """A moment as a datetime-local value in Beijing time (to the second)."""
     return moment.astimezone(DISPLAY_ZONE).replace(tzinfo=None).isoformat(timespec="seconds")
-
-
-def auction_form(posted: dict[str, str], listing_id: int) -> tuple[Form, AuctionCreate | None]:
-    """The admin's new-auction form (one round of the chosen kind) as AuctionCreate."""
-    values = {name: posted.get(name, "").strip() for name in AUCTION_FIELDS}
-    form = Form(values=values)
-    numbers = _integers(values, _INTEGERS, form)
-    times: dict[str, str] = {}
-    for name in ("starts_at", "ends_at", "hard_close_at"):
-        if values[name]:
-            if (iso := beijing(values[name])) is None:
-                form.refuse(name)
-            else:
-                times[name] = iso
-    # Every field is judged, even when some are already refused: the page lists them all.
-    round_ = {"kind": values["kind"] or "english"} | {
-        k: times[k] for k in ("starts_at", "ends_at") if k in times}
-    if round_["kind"] == "dutch":
-        round_ |= {k: values[k] for k in ("step", "floor") if values[k]}
-        if "interval_seconds" in numbers:
-            round_["interval_seconds"] = numbers["interval_seconds"]
-    anti = {k: numbers[k] for k in ("window_seconds", "extension_seconds") if k in numbers}
-    if "hard_close_at" in times:
-        anti["hard_close_at"] = times["hard_close_at"]
-    data = {"listing_id": listing_id, "rounds": [round_], "anti_sniping": anti}
-    data |= {k: values[k] for k in ("bid_increment", "deposit_amount", "buyer_premium_rate",
-                                    "seller_commission_rate") if values[k]}
-    data |= {k: numbers[k] for k in ("payment_days",) if k in numbers}
-    model = _validate(AuctionCreate, data, form, "ends_at")
-    return form, (model if form.ok else None)
