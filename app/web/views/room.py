@@ -62,9 +62,12 @@ async def room(
     last_event_id = await _last_event_id(engine, auction.id)
     entries = await engine.bid_entries_newest_first(auction.id, sealed=False, before=None,
                                                     count=HISTORY)
+    # The listing read (and its visibility check) first, and held: describe's get of the same
+    # row is then answered from the session's identity map (weak: it keeps only rows in use),
+    # one SQL query fewer per room page.
+    row = await listings.get_listing(session, principal=principal, listing_id=auction.listing_id)
     view = await auctions.describe(session, engine=engine, auction=auction, principal=principal)
-    listing = listings.to_out(await listings.get_listing(
-        session, principal=principal, listing_id=auction.listing_id), principal)
+    listing = listings.to_out(row, principal)
     registration = await _registration(session, principal, auction.id)
     own = await _own_bids(session, principal, auction.id) if registration else []
     result = None
