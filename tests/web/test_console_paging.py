@@ -8,6 +8,7 @@ from decimal import Decimal
 import pytest
 
 from app.security import Role
+from tests.sessions.helpers import create_session
 from tests.support.auctions import API, LISTING, qualified_bidder
 from tests.support.kinds import bid, kind_auction, rnd
 from tests.web.pages import page_client, sign_in
@@ -102,3 +103,21 @@ def _shown(amounts: list[str]) -> list[str]:
 
 def _amounts(part: str) -> list[str]:
     return re.findall(r"(\d{1,3}(?:,\d{3})+)\.00", part)
+
+
+async def test_the_operators_sessions_are_paged(app, actors):
+    titles = [f"Paged session {n}" for n in range(3)]
+    for title in titles:
+        await create_session(actors, title=title)
+    async with await page_client(app) as http:
+        await sign_in(http, actors.admin.email)
+        first = (await http.get("/console/sessions?lang=en")).text
+        more = next_link(first)
+        assert more and "sessions_cursor=" in more
+        second = (await http.get("/console/sessions" + more)).text
+        assert next_link(second) is None and "First page" in second
+    shown = [sorted((t for t in titles if t in page), key=page.index) for page in (first, second)]
+    assert shown == [titles[:0:-1], titles[:1]]  # newest first, the oldest on page two
+    async with await page_client(app) as http:
+        await sign_in(http, actors.admin.email)
+        assert (await http.get("/console/sessions?sessions_cursor=%2B")).status_code == 422

@@ -15,7 +15,8 @@ from app.sessions import control, registrations, service
 from app.sessions.schemas import WithdrawIn
 from app.web.actions import act, refusal, require
 from app.web.messages import message
-from app.web.page import Page, PageDep
+from app.web.page import Page, PageDep, PageError
+from app.web.views.paging import InvalidCursor, pager
 from app.web.views.sessions import admin_rows, desk, session_page
 
 router = APIRouter(include_in_schema=False)
@@ -57,10 +58,16 @@ async def register(page: PageDep, session_id: IdPath) -> Response:
 @router.get(CONSOLE)
 async def sessions_console(page: PageDep) -> Response:
     require(page, Role.admin)
-    rows = await admin_rows(page.db, engine=_engine(page), principal=page.principal)
     query = page.request.query_params
-    return page.render("console/sessions.html", rows=rows, notice=message(query.get("notice")),
-                       error=message(query.get("error")))
+    tables = pager(query, page.settings.console_page_size)
+    try:
+        rows, cursor = await admin_rows(page.db, engine=_engine(page), principal=page.principal,
+                                        page=tables.page("sessions"))
+    except InvalidCursor as exc:
+        raise PageError(422, page.gettext(message("invalid_cursor"))) from exc
+    tables.found("sessions", cursor)
+    return page.render("console/sessions.html", rows=rows, pager=tables,
+                       notice=message(query.get("notice")), error=message(query.get("error")))
 
 
 LIFECYCLE = {"publish": (service.publish, "session_published"),

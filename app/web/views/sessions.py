@@ -57,23 +57,32 @@ async def _counts(db: AsyncSession, ids: list[int]) -> dict[int, int]:
 async def session_rows(db: AsyncSession, *, engine: Engine, principal: Principal | None,
                        public: bool = True) -> list[SessionRow]:
     """Sessions newest first with their lot counts (public: published ones only)."""
-    events, _ = await service.list_sessions(db, principal=None if public else principal,
-                                            page=PageParams(limit=SHOWN, after_id=None))
+    first = PageParams(limit=SHOWN, after_id=None)
+    return (await _session_page(db, engine=engine, principal=principal, public=public, page=first))[0]
+
+
+async def _session_page(db: AsyncSession, *, engine: Engine, principal: Principal | None,
+                        public: bool, page: PageParams) -> tuple[list[SessionRow], str | None]:
+    events, cursor = await service.list_sessions(db, principal=None if public else principal,
+                                                 page=page)
     now_ms = await engine.server_time_ms()
     counts = await _counts(db, [e.id for e in events])
     outs = [views.session_out(e, now_ms=now_ms) for e in events]
-    return [SessionRow(s, counts.get(s.id, 0)) for s in outs if not public or s.status in LISTED]
+    rows = [SessionRow(s, counts.get(s.id, 0)) for s in outs if not public or s.status in LISTED]
+    return rows, cursor
 
 
-async def admin_rows(db: AsyncSession, *, engine: Engine, principal: Principal) -> list[SessionRow]:
-    """Every session (drafts included) with its pending registrations."""
-    rows = await session_rows(db, engine=engine, principal=principal, public=False)
+async def admin_rows(db: AsyncSession, *, engine: Engine, principal: Principal,
+                     page: PageParams) -> tuple[list[SessionRow], str | None]:
+    """A page of every session (drafts included) with its pending registrations; next cursor."""
+    rows, cursor = await _session_page(db, engine=engine, principal=principal, public=False,
+                                       page=page)
     pending = (await db.scalars(select(SessionRegistration).where(
         SessionRegistration.session_id.in_([r.session.id for r in rows]),
         SessionRegistration.status == RegistrationStatus.pending).order_by(SessionRegistration.id))).all()
     for row in rows:
         row.pending = [r for r in pending if r.session_id == row.session.id]
-    return rows
+    return rows, cursor
 
 
 async def _full(db: AsyncSession, *, engine: Engine, principal: Principal | None,
