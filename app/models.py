@@ -5,10 +5,11 @@ from app.audit.models import LedgerEntry, LedgerHead
 from app.db import Base
 from app.identity.models import Organization, User
 from app.listings.models import Listing
+from app.paperwork.models import SignedPaper
 from app.sessions.models import AuctionSession, SessionRegistration
 from app.settlements.models import Settlement
 
 __all__ = [
     "Auction", "AuctionRound", "AuctionSession", "Base", "Bid", "LedgerEntry", "LedgerHead", "Listing",
-    "Organization", "Registration", "SessionRegistration", "Settlement", "User",
+    "Organization", "Registration", "SessionRegistration", "Settlement", "SignedPaper", "User",
 ]

@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     # Ed25519 key signing export manifests: PKCS#8 PEM, or base64 of the raw 32-byte seed.
     # Required in production; elsewhere one is generated once under var_dir (mode 0600).
     signing_key: SecretStr | None = None
+    # The PDF signature's ECDSA key and X.509 certificate, both in this one PEM file
+    # (app/paperwork/signing.py); unset: a self-signed pair is made once under var_dir.
+    pdf_signing_file: Path | None = None
     _jwt_key: str | None = PrivateAttr(default=None)
 
     @field_validator("database_url")
