@@ -90,8 +90,8 @@ def render(facts: ConfirmationFacts) -> bytes:
         "with `techauction verify-pdf`; its SHA-256 is recorded in the platform's audit ledger."
     ), size=8)
     pdf.ln(4)
-    layout.paragraph(pdf, "买受人（签章） Buyer (signature and seal): ______________________    "
-                     "平台（电子签名） Platform: signed electronically", size=9)
+    layout.paragraph(pdf, "买受人（签章） Buyer (signature and seal): ______________________\n"
+                     "拍卖平台（电子签名） Platform: signed electronically", size=9)
     return layout.output(pdf)
 
 
