@@ -2,6 +2,7 @@
 (the settlement's amounts to the cent), stored once with their SHA-256 in the audit ledger,
 and a signature that pyHanko and poppler's pdfsig validate."""
 
+import asyncio
 import hashlib
 import io
 from decimal import Decimal
@@ -12,6 +13,7 @@ from pyhanko.sign.validation import async_validate_pdf_signature
 from pyhanko.sign.validation.status import SignatureCoverageLevel
 from pyhanko_certvalidator import ValidationContext
 
+from app.paperwork.service import ledger_entry_for
 from app.paperwork.signing import PdfSigner, signing_pem
 from tests.paperwork.support import pdf_text, pdfsig
 from tests.support.auctions import API, approved_listing, create_auction
@@ -120,3 +122,20 @@ async def test_record_of_an_open_auction_is_refused(app, client, actors):
     assert response.status_code == 409 and response.json()["code"] == "auction_not_closed"
     missing = await client.get(f"{API}/auctions/999999/record.pdf", headers=actors.admin.headers)
     assert missing.status_code == 404
+
+
+async def test_concurrent_first_requests_store_one_copy(app, client, world):
+    """Racing first requests: each renders, one stores; all answer the stored bytes, and the
+    ledger holds one entry, whose digest the CLI's --ledger look-up finds."""
+    s = world["settlement"]
+    url = f"{API}/settlements/{s['id']}/confirmation.pdf"
+    responses = await asyncio.gather(*(client.get(url, headers=world[who].headers)
+                                       for who in ("admin", "auditor", "buyer", "owner")))
+    assert {r.status_code for r in responses} == {200}
+    assert len({r.content for r in responses}) == 1
+    entries = await ledger_actions(client, world["admin"].headers, action="paperwork.confirmation_signed")
+    assert len(entries) == 1
+    async with app.state.sessionmaker() as session:
+        entry = await ledger_entry_for(session, responses[0].headers["x-content-sha256"])
+        assert entry is not None and entry.entity_id == s["id"]
+        assert await ledger_entry_for(session, "0" * 64) is None
