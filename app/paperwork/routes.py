@@ -1,5 +1,7 @@
 """The signed PDFs over HTTP: a settlement's confirmation and a closed auction's record."""
 
+from typing import Annotated
+
 from fastapi import APIRouter, Request
 from fastapi.responses import Response
 
@@ -7,9 +9,12 @@ from app.db import SessionDep
 from app.paperwork import service
 from app.paperwork.signing import PdfSigner, signing_pem
 from app.schemas import IdPath
-from app.security import CurrentUser
+from app.security import CurrentUser, Principal, Role, require_roles
 
 router = APIRouter(tags=["paperwork"])
+# Who may ever read an auction record: an enterprise never does (403); an institute reads only
+# its own auctions' (404 for the others, as for anything not visible to the caller).
+RecordReader = Annotated[Principal, require_roles(Role.admin, Role.auditor, Role.institute)]
 
 _PDF_DOC = {200: {
     "description": "The signed PDF; `X-Content-SHA256` is the digest the audit ledger recorded.",
@@ -50,11 +55,12 @@ async def confirmation_pdf(
 @router.get("/auctions/{auction_id}/record.pdf", response_class=Response, responses=_PDF_DOC,
             summary="The signed auction record (拍卖笔录)")
 async def record_pdf(
-    request: Request, session: SessionDep, principal: CurrentUser, auction_id: IdPath,
+    request: Request, session: SessionDep, principal: RecordReader, auction_id: IdPath,
 ) -> Response:
     """A closed auction's record, every bid in order, PDF-signed by the platform: for the
-    selling institute, admin and auditor (404 for others; 409 auction_not_closed before the
-    close). Made once and recorded in the audit ledger with its SHA-256."""
+    selling institute, admin and auditor (403 for enterprises, 404 for another institute's;
+    409 auction_not_closed before the close). Made once and recorded in the audit ledger with
+    its SHA-256."""
     paper = await service.record_pdf(
         session, principal=principal, auction_id=auction_id, signer=pdf_signer(request))
     return pdf_response(paper)

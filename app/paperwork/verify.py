@@ -32,7 +32,8 @@ class PdfCheck:
 def check_pdf(data: bytes, trust_root: asn1_x509.Certificate | None) -> PdfCheck:
     """Every problem with data's one signature: broken, not covering the whole file, or (with
     trust_root) not the platform's. The signature covers the file's every byte but its own
-    contents, and those are the signature: a changed byte anywhere fails."""
+    contents, and those are the signature: a changed byte anywhere fails. Synchronous (pyHanko
+    runs its own event loop here): for the CLI and threads, not inside a running loop."""
     check = PdfCheck(sha256=hashlib.sha256(data).hexdigest())
     try:
         signatures = PdfFileReader(io.BytesIO(data), strict=False).embedded_signatures
