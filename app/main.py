@@ -30,6 +30,7 @@ from app.ratelimit import RateLimiter
 from app.redis import create_redis, redis_url_or_embedded
 from app.security import TokenCache
 from app.serving.gc import tune_gc
+from app.sessions.routes import lots_router
 from app.sessions.routes import router as sessions_router
 from app.settings import Settings, get_settings
 from app.settlements.routes import router as settlements_router
@@ -116,7 +117,8 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     mount_bid_route(app, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     for router in (
         auctions_router, result_router, bidders_router, identity_router, listings_router,
-        settlements_router, audit_router, export_router, sessions_router, paperwork_router,
+        settlements_router, audit_router, export_router, sessions_router, lots_router,
+        paperwork_router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     app.include_router(ops.router)

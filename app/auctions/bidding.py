@@ -25,6 +25,7 @@ _MESSAGES = {
     "bid_too_low": "The bid is below the minimum next bid.",
     "auction_closed": "The auction is closed.",
     "auction_not_open": "The auction has not opened yet.",
+    "session_paused": "The session is paused: bids are taken again once it resumes.",
     "not_qualified": "Your organization is not qualified to bid in this auction.",
     "already_leading": "You are already the leading bidder.",
     "idempotency_key_reused": "This Idempotency-Key was used with another request body.",

@@ -47,6 +47,12 @@ def event_payload(event: Event) -> dict:
                 payload |= {"advanced_paddles": [p for p in f["advanced"].split(",") if p],
                             "best_bid": _money(f.get("best", ""))}
         return payload
+    if event.type == "paused":  # its session paused: the round's clock stopped
+        return {"round": _int(f.get("round")), "paused_at": _time(f.get("paused_at_ms", "")),
+                "ends_at": _time(f.get("ends_at_ms", "")), "remaining_ms": _int(f.get("remaining_ms"))}
+    if event.type == "resumed":  # the round's close moved by the pause's length
+        return {"round": _int(f.get("round")), "resumed_at": _time(f.get("resumed_at_ms", "")),
+                "ends_at": _time(f.get("ends_at_ms", "")), "paused_ms": _int(f.get("paused_ms"))}
     return {}
 
 

@@ -25,7 +25,7 @@ from app.errors import REDIS_UNREACHABLE
 from app.listings.models import Listing, ListingStatus
 from app.money import from_minor
 from app.schemas import ms_to_datetime
-from app.sessions import lifecycle
+from app.sessions import control, lifecycle, openings
 from app.settlements import service as settlements
 
 log = structlog.get_logger()
@@ -34,6 +34,7 @@ BATCH = 100
 # Redis may come back empty (no persistence): look for lost rounds this often.
 RELOAD_SECONDS = 2.0
 RELOAD_BATCH = 1000
+PAUSED_RETRY_MS = 1000  # a paused lot's deadline: checked again this much later
 OUTAGE_MAX_PAUSE_SECONDS = 1.0  # the longest wait between tries while Redis is unreachable
 
 
@@ -53,6 +54,9 @@ async def close_auction(
     result = await engine.close_round(auction_id)
     if result.status == "not_due":
         await engine.schedule_deadline(auction_id, int(result.ends_at_ms))
+        return False
+    if result.status == "paused":  # its session's resume reschedules it; look again meanwhile
+        await engine.schedule_deadline(auction_id, result.now_ms + PAUSED_RETRY_MS)
         return False
     async with sessionmaker() as session:
         if result.status == "no_round":
@@ -241,8 +245,8 @@ class _Outage:
 async def run_closer(
     engine: Engine, sessionmaker: async_sessionmaker[AsyncSession], *, stop: asyncio.Event
 ) -> None:
-    """Poll for due rounds until stop is set; now and then, rebuild rounds Redis lost and
-    finish sessions whose lots are all closed."""
+    """Poll for due rounds (and lots opening) until stop is set; now and then, rebuild rounds
+    Redis lost, finish sessions whose lots are all closed and repair paused or stalled ones."""
     loop = asyncio.get_running_loop()
     next_reload = 0.0
     outage: _Outage | None = None
@@ -252,7 +256,9 @@ async def run_closer(
             if loop.time() >= next_reload:
                 next_reload = loop.time() + RELOAD_SECONDS
                 await reload_lost_rounds(engine, sessionmaker)
-                await lifecycle.finish_sessions(sessionmaker=sessionmaker)
+                await lifecycle.finish_sessions(engine=engine, sessionmaker=sessionmaker)
+                await control.reconcile(engine=engine, sessionmaker=sessionmaker)
+            await openings.emit_due(engine)  # before the closes: a lot opens before it closes
             await close_due(engine, sessionmaker)
             if outage is not None:
                 log.info("closer_redis_back", failed_passes=outage.passes)

@@ -56,6 +56,8 @@ class AuctionSession(IdMixin, TimestampMixin, Base):
     registration_closes_at: Mapped[datetime | None]
     published_at: Mapped[datetime | None]
     finished_at: Mapped[datetime | None]
+    # while paused: when the pause began on the Redis clock; its ms are the lots' pause token
+    paused_at: Mapped[datetime | None]
 
 
 class SessionRegistration(IdMixin, TimestampMixin, Base):

@@ -2,8 +2,9 @@
 
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, Query, Request
 from fastapi.responses import Response
+from sse_starlette import EventSourceResponse
 
 from app.auctions.routes import EngineDep
 from app.auctions.schemas import RegistrationApprove
@@ -11,7 +12,7 @@ from app.db import SessionDep
 from app.pagination import PageDep
 from app.schemas import IdPath, NoBody, Page, encode_cursor
 from app.security import AdminUser, CurrentUser, EnterpriseUser, OptionalUser
-from app.sessions import registrations, results, service, views
+from app.sessions import control, registrations, results, service, stream, views
 from app.sessions.schemas import (
     LotCreate,
     LotOut,
@@ -19,6 +20,8 @@ from app.sessions.schemas import (
     SessionOut,
     SessionRegistrationOut,
     SessionResults,
+    WithdrawalOut,
+    WithdrawIn,
 )
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
@@ -96,6 +99,43 @@ async def cancel(
     return views.session_out(event, now_ms=await engine.server_time_ms())
 
 
+@router.post("/{session_id}/pause", response_model=SessionOut)
+async def pause(
+    session: SessionDep, engine: EngineDep, principal: AdminUser, session_id: IdPath,
+    body: NoBody = None,
+):
+    """Pause a running session (admin): no bid is taken and no lot opens or closes; each
+    lot's remaining time is kept for the resume."""
+    event = await control.pause(session, engine=engine, principal=principal, session_id=session_id)
+    return views.session_out(event, now_ms=await engine.server_time_ms())
+
+
+@router.post("/{session_id}/resume", response_model=SessionOut)
+async def resume(
+    session: SessionDep, engine: EngineDep, principal: AdminUser, session_id: IdPath,
+    body: NoBody = None,
+):
+    """Resume a paused session (admin): every lot's close moves by the pause's length."""
+    event = await control.resume(session, engine=engine, principal=principal, session_id=session_id)
+    return views.session_out(event, now_ms=await engine.server_time_ms())
+
+
+@router.get("/{session_id}/events", response_class=EventSourceResponse)
+async def events(
+    request: Request, session: SessionDep, engine: EngineDep, principal: OptionalUser,
+    session_id: IdPath,
+    last_event_id: Annotated[
+        str | None, Header(alias="Last-Event-ID", max_length=64, pattern=r"^[0-9]+-[0-9]+$")
+    ] = None,
+) -> Response:
+    """Server-Sent Events of the session: lot_opened, lot_closed (outcome sold|passed|
+    withdrawn), session_paused, session_resumed, then session_finished or session_cancelled;
+    resume with Last-Event-ID. Each lot's bids: GET /auctions/{id}/events."""
+    await service.get_session(session, session_id=session_id, principal=principal)
+    return await stream.subscribe(request, engine=engine, session_id=session_id,
+                                  last_event_id=last_event_id)
+
+
 @router.post("/{session_id}/registrations", status_code=201, response_model=SessionRegistrationOut)
 async def register(
     session: SessionDep, engine: EngineDep, principal: EnterpriseUser, session_id: IdPath,
@@ -160,3 +200,19 @@ async def get_results(
         return Response(results.to_csv(notice), media_type=f"{CSV_MEDIA_TYPE}; charset=utf-8", headers={
             "Content-Disposition": f'attachment; filename="session-{event.id}-results.csv"'})
     return notice
+
+
+# POST /auctions/{id}/withdraw: a lot's control, served here (sessions build on auctions).
+lots_router = APIRouter(prefix="/auctions", tags=["sessions"])
+
+
+@lots_router.post("/{auction_id}/withdraw", response_model=WithdrawalOut)
+async def withdraw(
+    session: SessionDep, engine: EngineDep, principal: AdminUser, auction_id: IdPath, data: WithdrawIn,
+) -> WithdrawalOut:
+    """Withdraw a lot not yet closed (admin): bids stop, it closes as withdrawn without a
+    sale; in a live session the next lot opens after the gap."""
+    lot = await control.withdraw(session, engine=engine, principal=principal, auction_id=auction_id,
+                                 reason=data.reason)
+    return WithdrawalOut(auction_id=lot.id, session_id=lot.session_id, lot_number=lot.lot_number,
+                         reason=data.reason, closed_at=lot.closed_at)

@@ -57,21 +57,37 @@ def hard_close_ms(slot: Slot, max_extension_ms: int | None) -> int | None:
     return None if max_extension_ms is None else slot.closes_ms + max_extension_ms
 
 
+def closed_outcome(*, withdrawn: bool, sold: bool) -> LotStatus:
+    """A finished lot: withdrawn by the operator, else sold or passed."""
+    if withdrawn:
+        return LotStatus.withdrawn
+    return LotStatus.sold if sold else LotStatus.passed
+
+
 def lot_status(
     *, cancelled: bool, closed_outcome: str | None, held: bool, live_status: str | None,
-    live_round: int = 0, live_final: bool = True, live_sold: bool = False,
+    live_round: int = 0, live_final: bool = True, live_outcome: str | None = None,
 ) -> LotStatus:
     """A lot's status from SQL (cancelled, the finalised outcome, held out of the engine) and,
-    while it runs, its round in the engine (scheduled|open|closed, or None: not loaded)."""
+    while it runs, its round in the engine (scheduled|open|closed, or None: not loaded) and
+    the outcome the close script wrote (None until it has run)."""
     if cancelled:
         return LotStatus.withdrawn
     if closed_outcome is not None:
         return LotStatus.sold if closed_outcome == "sold" else LotStatus.passed
     if held or live_status is None or (live_status == "scheduled" and live_round == 0):
         return LotStatus.queued
-    if live_status == "closed" and live_final:  # closed in the engine, not finalised yet
-        return LotStatus.sold if live_sold else LotStatus.passed
+    # A round past its close reads "closed" before the close script has run, and only that
+    # script decides the outcome (the standing bid, a proxy, the reserve): until it has, the
+    # lot is still open (closing), never guessed as passed and then shown sold.
+    if live_status == "closed" and live_final and live_outcome is not None:
+        return closed_outcome_of(live_outcome)
     return LotStatus.open
+
+
+def closed_outcome_of(outcome: str) -> LotStatus:
+    """The lot status of an engine outcome: sold, withdrawn, else (unsold) passed."""
+    return closed_outcome(withdrawn=outcome == "withdrawn", sold=outcome == "sold")
 
 
 def session_status(*, stored: str, now_ms: int, starts_ms: int) -> str:

@@ -146,6 +146,7 @@ class SessionOut(ResponseModel):
     registration_closes_at: Timestamp | None
     published_at: Timestamp | None
     finished_at: Timestamp | None
+    paused_at: Timestamp | None = Field(default=None, description="while paused: since when")
     created_at: Timestamp
     lots: list[LotOut] | None = Field(default=None, description="in GET /sessions/{id} only")
     server_time: Timestamp | None = None
@@ -189,3 +190,18 @@ class SessionResults(ResponseModel):
     status: SessionStatus
     lots: list[ResultLot]
     totals: ResultTotals
+
+
+class WithdrawIn(RequestModel):
+    reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)]
+
+
+class WithdrawalOut(ResponseModel):
+    """A withdrawn lot: closed without a sale, its deposits released as for an unsold lot."""
+
+    auction_id: int
+    session_id: int | None
+    lot_number: int | None
+    status: Literal["withdrawn"] = "withdrawn"
+    reason: str
+    closed_at: Timestamp

@@ -18,7 +18,7 @@ from app.listings.models import Listing, ListingStatus
 from app.pagination import PageParams, fetch_page
 from app.schemas import datetime_to_ms, ms_to_datetime
 from app.security import Principal
-from app.sessions import rules
+from app.sessions import openings, rules, stream
 from app.sessions.deposits import release_unused
 from app.sessions.models import AuctionSession, SessionMode, SessionStatus
 from app.sessions.schemas import LotCreate, LotRoundIn, SessionCreate
@@ -191,13 +191,18 @@ async def publish(
              "opens_at": ms_to_datetime(slot.opens_ms), "closes_at": ms_to_datetime(slot.closes_ms)}
             for lot, slot in zip(lots, slots, strict=True)]},
     )
-    after_commit(session, lambda: _load(session, engine, [lot for lot in lots if lot.lot_hold is None]))
+    loaded = [(lot, slot.opens_ms) for lot, slot in zip(lots, slots, strict=True) if lot.lot_hold is None]
+    after_commit(session, lambda: _load(session, engine, event.id, loaded))
     return event
 
 
-async def _load(session: AsyncSession, engine: Engine, lots: Sequence[Auction]) -> None:
-    for lot in lots:
+async def _load(session: AsyncSession, engine: Engine, session_id: int,
+                lots: Sequence[tuple[Auction, int]]) -> None:
+    """Load the lots' rounds; the worker tells lot_opened on the session's stream at opens_ms."""
+    for lot, opens_ms in lots:
         await load_round(session, engine=engine, auction=lot)
+        await openings.expect(engine, session_id=session_id, auction_id=lot.id,
+                              lot_number=lot.lot_number, opens_at_ms=opens_ms)
 
 
 async def cancel(
@@ -226,6 +231,8 @@ async def cancel(
                         payload={"withdrawn_auction_ids": withdrawn,
                                  "released_session_registration_ids": released})
     after_commit(session, lambda: _unload(engine, withdrawn))
+    after_commit(session, lambda: stream.emit(engine, session_id=event.id, name="session_cancelled",
+                                              type="session_cancelled"))
     return event
 
 

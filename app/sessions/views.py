@@ -46,6 +46,13 @@ async def lot_views(
                     for lot, snap in zip(lots, snaps, strict=True)]
 
 
+def close_outcome(snap: Snapshot) -> str | None:
+    """The outcome the close script wrote ('sold' or 'unsold'); None before it has run."""
+    if not snap.state.closed or snap.close is None or snap.close.outcome is None:
+        return None
+    return "sold" if snap.close.outcome.sold else "unsold"
+
+
 def lot_out(lot: Auction, *, title: str, rounds: Sequence[AuctionRound], snap: Snapshot | None,
             staff: bool) -> LotOut:
     """One lot: SQL for what is settled, the engine's snapshot while it runs."""
@@ -56,7 +63,7 @@ def lot_out(lot: Auction, *, title: str, rounds: Sequence[AuctionRound], snap: S
         closed_outcome=lot.outcome.value if lot.status is AuctionStatus.closed and lot.outcome else None,
         held=lot.lot_hold is not None, live_status=snap.status if loaded else None,
         live_round=snap.round_index if loaded else 0, live_final=snap.final if loaded else True,
-        live_sold=bool(close and close.outcome and close.outcome.sold),
+        live_outcome=close_outcome(snap) if loaded else None,
     )
     hidden = loaded and snap.sealed and not staff
     view = snap if staff or not loaded else snap.public()

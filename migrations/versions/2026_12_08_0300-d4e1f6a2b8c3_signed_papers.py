@@ -1,7 +1,7 @@
 """signed papers: the stored, signed transaction confirmations and auction records
 
 Revision ID: d4e1f6a2b8c3
-Revises: c3d9e5a1f7b2
+Revises: d4e8a2b6c1f3
 Create Date: 2026-12-08 03:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.db
 
 revision: str = "d4e1f6a2b8c3"
-down_revision: str | Sequence[str] | None = "c3d9e5a1f7b2"
+down_revision: str | Sequence[str] | None = "d4e8a2b6c1f3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

@@ -46,6 +46,6 @@ async def test_a_lost_finish_is_swept(actors, client, app):
                               .values(status=SessionStatus.published, finished_at=None))
         await session.commit()
     assert (await client.get(f"{API}/sessions/{sid}")).json()["status"] == "running"
-    assert await lifecycle.finish_sessions(sessionmaker=app.state.sessionmaker) == 1
-    assert await lifecycle.finish_sessions(sessionmaker=app.state.sessionmaker) == 0
+    assert await lifecycle.finish_sessions(engine=app.state.engine, sessionmaker=app.state.sessionmaker) == 1
+    assert await lifecycle.finish_sessions(engine=app.state.engine, sessionmaker=app.state.sessionmaker) == 0
     assert (await client.get(f"{API}/sessions/{sid}")).json()["status"] == "finished"

@@ -38,9 +38,12 @@ NOT_DONE = {"cancelled": False, "closed_outcome": None, "held": False}
     (NOT_DONE | {"live_status": "scheduled"}, LotStatus.queued),
     (NOT_DONE | {"live_status": "scheduled", "live_round": 1}, LotStatus.open),
     (NOT_DONE | {"live_status": "open"}, LotStatus.open),
-    (NOT_DONE | {"live_status": "closed", "live_final": False}, LotStatus.open),
-    (NOT_DONE | {"live_status": "closed", "live_sold": True}, LotStatus.sold),
-    (NOT_DONE | {"live_status": "closed"}, LotStatus.passed),
+    (NOT_DONE | {"live_status": "closed", "live_final": False, "live_outcome": "unsold"},
+     LotStatus.open),
+    (NOT_DONE | {"live_status": "closed", "live_outcome": "sold"}, LotStatus.sold),
+    (NOT_DONE | {"live_status": "closed", "live_outcome": "unsold"}, LotStatus.passed),
+    # past its close, the close script not run yet: open (closing), not a guessed "passed"
+    (NOT_DONE | {"live_status": "closed"}, LotStatus.open),
 ])
 def test_lot_status(kwargs, expected):
     assert rules.lot_status(**kwargs) is expected

@@ -19,6 +19,7 @@ RejectCode = Literal[
     "auction_closed",
     "already_leading",
     "bid_too_low",
+    "session_paused",  # the lot's session is paused (the engine refuses; no kind decides it)
 ]
 
 REJECT_CODES: Final[frozenset[str]] = frozenset(get_args(RejectCode))

@@ -21,7 +21,7 @@ from pathlib import Path
 from typing import Any, cast
 
 from redis.asyncio import Redis
-from redis.exceptions import ResponseError
+from redis.exceptions import NoScriptError, ResponseError
 
 from app.auctions.domain.rules import (
     KINDS,
@@ -32,6 +32,7 @@ from app.auctions.domain.rules import (
     kind_of,
 )
 from app.auctions.engine.batcher import ScriptBatcher
+from app.auctions.engine.control import RoundControl
 from app.auctions.engine.replies import (
     AuctionKeys,
     BidAccepted,
@@ -164,6 +165,7 @@ class Engine:
         self._bid = ScriptBatcher(redis, bid) if isinstance(redis, Redis) else bid
         self._close = redis.register_script(_with_kinds("close_round.lua"))
         self._read = redis.register_script(_load("read_state.lua"))
+        self.control = RoundControl(self)  # pause, resume, withdraw (control.py)
 
     async def aclose(self) -> None:
         """Close the connection the bid batcher holds (the client's pool is the caller's)."""
@@ -304,16 +306,21 @@ class Engine:
 
     async def read_many(self, auction_ids: Sequence[object]) -> tuple[int, list[Snapshot | None]]:
         """The server time and each auction's snapshot (as read()), in one round trip: a
-        pipeline, not a transaction (a cluster client splits it by slot)."""
+        pipeline, not a transaction (a cluster client splits it by slot, and blocks TIME in
+        a pipeline: there the time is read first, apart)."""
+        single = isinstance(self.redis, Redis)
+        clock = None if single else await self.redis.time()
         async with self._in_flight, self.redis.pipeline(transaction=False) as pipe:
-            pipe.time()
+            if single:
+                pipe.time()
             for auction_id in auction_ids:
                 k = self.keys(auction_id)
                 await self._read(keys=[k.state, k.bids], args=[], client=pipe)
             try:
-                seconds, micros, *replies = _flat_time(await pipe.execute())
+                replies = await pipe.execute()
+                seconds, micros, *replies = _flat_time([clock, *replies] if clock else replies)
             except ResponseError as exc:  # NOSCRIPT: a cluster pipeline loads no script
-                if "NOSCRIPT" not in str(exc):
+                if not isinstance(exc, NoScriptError) and "NOSCRIPT" not in str(exc):
                     raise
                 return await self.server_time_ms(), [await self.read(a) for a in auction_ids]
         return int(seconds) * 1000 + int(micros) // 1000, [_snapshot(*r) for r in replies]
@@ -396,7 +403,8 @@ def _snapshot(now: Any, flat: Sequence[Any], bids: Sequence[Any]) -> Snapshot | 
         return None
     close = close_from_state(h, now) if h.get("closed") == "1" else None
     return Snapshot(spec_from(h), state_from(h, _pairs(bids)), int(as_text(now)), int(h["round"]),
-                    h.get("final") == "1", h.get("leader_paddle") or None, close)
+                    h.get("final") == "1", h.get("leader_paddle") or None, close,
+                    int(h["paused_at_ms"]) if h.get("paused_at_ms") else None)
 
 
 def _flat_time(replies: list[Any]) -> list[Any]:

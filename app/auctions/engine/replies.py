@@ -26,7 +26,7 @@ from app.auctions.domain.rules import (
 )
 from app.redis import as_text
 
-CloseStatus = Literal["not_due", "closed", "already_closed", "no_round"]
+CloseStatus = Literal["not_due", "paused", "closed", "already_closed", "no_round"]
 OpenStatus = Literal["opened", "exists", "stale", "previous_round_open"]
 
 
@@ -160,11 +160,18 @@ class Snapshot:
     final: bool
     leader_paddle: str | None
     close: CloseResult | None
+    paused_at_ms: int | None = None  # its session is paused (since then, Redis clock)
+
+    @property
+    def clock_ms(self) -> int:
+        """The round's own time: the read's server time, or while paused the pause's start
+        (its clock stopped there: a lot past its close during a pause is not closed)."""
+        return self.now_ms if self.paused_at_ms is None else min(self.paused_at_ms, self.now_ms)
 
     @property
     def status(self) -> Status:
-        """Scheduled, open or closed at the server time of the read."""
-        return effective_status(self.spec, self.state, self.now_ms)
+        """Scheduled, open or closed at the round's own time (see clock_ms)."""
+        return effective_status(self.spec, self.state, self.clock_ms)
 
     @property
     def sealed(self) -> bool:
@@ -178,7 +185,7 @@ class Snapshot:
         price); None unless the round is open."""
         if self.status != "open":
             return None
-        return minimum_next_bid(self.spec, self.state, now_ms=self.now_ms)
+        return minimum_next_bid(self.spec, self.state, now_ms=self.clock_ms)
 
     def public(self) -> Snapshot:
         """The snapshot as anyone may see it: no standing bids (bidder ids, sealed amounts),

@@ -11,7 +11,8 @@ from app.auctions.schemas import RegistrationApprove
 from app.errors import Forbidden, NotFound
 from app.schemas import IdPath
 from app.security import Role
-from app.sessions import registrations, service
+from app.sessions import control, registrations, service
+from app.sessions.schemas import WithdrawIn
 from app.web.actions import act, refusal, require
 from app.web.messages import message
 from app.web.page import Page, PageDep
@@ -69,11 +70,16 @@ LIFECYCLE = {"publish": (service.publish, "session_published"),
 @router.post(CONSOLE + "/{session_id}/{action}")
 async def lifecycle(page: PageDep, session_id: IdPath, action: Literal["publish", "cancel"]) -> Response:
     """Publish a draft session, or cancel one (its open lots withdrawn)."""
+    return await _session_action(page, session_id, LIFECYCLE[action], back=CONSOLE)
+
+
+async def _session_action(page: Page, session_id: int, action: tuple, *, back: str) -> Response:
+    """An admin's session service call (call, notice) from a form, redirecting back."""
     await page.form()
     require(page, Role.admin)
-    call, notice = LIFECYCLE[action]
+    call, notice = action
     return await act(page, lambda: call(page.db, engine=_engine(page), principal=page.principal,
-                                        session_id=session_id), notice=notice, back=CONSOLE)
+                                        session_id=session_id), notice=notice, back=back)
 
 
 @router.post(CONSOLE + "/{session_id}/registrations/{registration_id}/approve")
@@ -114,4 +120,31 @@ async def clerk_desk(page: PageDep, session_id: IdPath) -> Response:
     require(page, Role.admin)
     view = await _view(page, lambda: desk(page.db, engine=_engine(page), principal=page.principal,
                                           session_id=session_id))
-    return page.render("console/desk.html", desk=view, s=view.session)
+    query = page.request.query_params
+    return page.render("console/desk.html", desk=view, s=view.session,
+                       notice=message(query.get("notice")), error=message(query.get("error")))
+
+
+CONTROL = {"pause": (control.pause, "session_paused"), "resume": (control.resume, "session_resumed")}
+
+
+@router.post(CONSOLE + "/{session_id}/desk/{action}")
+async def pause_or_resume(page: PageDep, session_id: IdPath, action: Literal["pause", "resume"]) -> Response:
+    """Pause the running session, or resume it (each lot keeps the time it had left)."""
+    return await _session_action(page, session_id, CONTROL[action], back=f"{CONSOLE}/{session_id}/desk")
+
+
+@router.post(CONSOLE + "/{session_id}/desk/withdraw/{auction_id}")
+async def withdraw(page: PageDep, session_id: IdPath, auction_id: IdPath) -> Response:
+    """Withdraw a lot of the session, with the reason the ledger keeps."""
+    form = await page.form()
+    require(page, Role.admin)
+    back = f"{CONSOLE}/{session_id}/desk"
+    try:
+        data = WithdrawIn.model_validate({"reason": form.get("reason", "")})
+    except ValidationError:
+        return page.redirect(f"{back}?error=invalid_reason")
+    return await act(page, lambda: control.withdraw(page.db, engine=_engine(page), principal=page.principal,
+                                                    auction_id=auction_id, reason=data.reason,
+                                                    session_id=session_id),
+                     notice="lot_withdrawn", back=back)

@@ -18,6 +18,7 @@
     startsAt: Date.parse(d.startsAt) || null, leading: d.leading || null,
     price: d.price ? cents(d.price) : null, increment: cents(d.increment),
     paddle: d.paddle || null, standing: d.standing, maxSeq: 0, skew: 0, ended: false,
+    pausedLeft: null, // ms left when the session paused (the countdown stands still)
     count: parseInt(($("bid-count") || {}).textContent || "0", 10) || 0,
   };
   // The server's clock minus ours, from the page's server_time; refined by a round trip.
@@ -43,7 +44,8 @@
     if (state.kind === "dutch" && state.status === "open") dutchPrice();
     const target = state.status === "scheduled" ? state.startsAt : state.endsAt;
     if (state.ended || !target) { el.textContent = "—"; return; }
-    let left = Math.max(0, Math.floor((target - serverNow()) / 1000));
+    const ms = state.pausedLeft !== null ? state.pausedLeft : target - serverNow();
+    let left = Math.max(0, Math.floor(ms / 1000));
     const h = Math.floor(left / 3600); left -= h * 3600;
     const m = Math.floor(left / 60); const s = left - m * 60;
     el.textContent = (h ? `${h}:` : "") + `${two(m)}:${two(s)}`;
@@ -114,6 +116,21 @@
     tick();
   }
 
+  // The session paused: the countdown stands at the time left; resumed: the close moved by
+  // the pause's length.
+  function onPaused(e) {
+    state.pausedLeft = e.remaining_ms || 0;
+    $("extended").textContent = $("extended").dataset.paused;
+    tick();
+  }
+
+  function onResumed(e) {
+    state.pausedLeft = null;
+    if (e.ends_at) state.endsAt = Date.parse(e.ends_at);
+    $("extended").textContent = "";
+    tick();
+  }
+
   function onClosed(e, final) {
     const el = $("outcome");
     if (final) {
@@ -150,6 +167,8 @@
     const on = (type, fn) => source.addEventListener(type, (m) => fn(JSON.parse(m.data || "{}")));
     on("bid", onBid);
     on("extended", onExtended);
+    on("paused", onPaused);
+    on("resumed", onResumed);
     on("round_closed", (e) => onClosed(e, false));
     on("closed", (e) => { source.close(); onClosed(e, true); });
   }

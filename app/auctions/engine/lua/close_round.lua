@@ -6,7 +6,8 @@
 -- Reply (all strings): {status, ends_at_ms, round, outcome 'sold'|'unsold'|'', winner,
 --       winner_paddle, price, closed_at_ms, now_ms, advance_done '1'|'', advanced bidders
 --       (comma-separated, best first), their paddles, best bid of the round}
---   status 'not_due' (ends_at_ms is the current deadline: reschedule), 'closed' (closed by this
+--   status 'not_due' (ends_at_ms is the current deadline: reschedule), 'paused' (its session is
+--   paused: the resume moves its close), 'closed' (closed by this
 --   call; events written), 'already_closed' (the stored outcome again), 'no_round'.
 -- A non-final round with an advance count also advances its best N bidders: they join the
 -- advanced set of the next round, which open_round then restricts to them.
@@ -26,6 +27,7 @@ end
 
 if s.round == '' then return reply('no_round') end
 if s.closed == '1' then return reply('already_closed') end
+if is_paused(state) then return reply('paused') end
 if now < tonumber(s.ends_at_ms) then return reply('not_due') end
 
 -- a kind no longer registered (or a state written by hand) has no outcome

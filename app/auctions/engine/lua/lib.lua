@@ -9,6 +9,11 @@ local function now_ms()
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- A round stopped by its session's pause (pause_round.lua / resume_round.lua): no bid, no close.
+local function is_paused(state)
+  return redis.call('HEXISTS', state, 'paused_at_ms') == 1
+end
+
 -- The named fields of a hash as a table ('' for missing ones).
 local function load_fields(key, names)
   local values = redis.call('HMGET', key, unpack(names))

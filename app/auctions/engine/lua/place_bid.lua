@@ -76,6 +76,8 @@ if s.round == '' then
   if not paddle then return rejected('not_qualified') end
   return rejected('auction_not_open')
 end
+-- paused: refused, and not kept under the key (the same retry goes through after the resume)
+if is_paused(state) then return rejected('session_paused') end
 if not paddle then return finish(rejected('not_qualified')) end
 if s.restricted == '1' and redis.call('SISMEMBER', advanced, s.round .. ':' .. bidder) == 0 then
   return finish(rejected('not_qualified'))
