@@ -42,7 +42,7 @@ UPLOAD_OPENAPI = {
     "requestBody": {
         "required": True,
         "content": {"multipart/form-data": {"schema": {
-            "type": "object", "required": ["file"],
+            "type": "object", "required": ["file"], "additionalProperties": False,
             "properties": {
                 "file": {"type": "string", "format": "binary",
                          "description": "PDF, PNG or JPEG (judged by content), up to the size cap"},

@@ -43,21 +43,24 @@ async def manageable_listing(session: AsyncSession, *, principal: Principal, lis
     return listing
 
 
-def _fields(spooled: Spooled) -> DocumentFields:
-    known = {name: value for name, value in spooled.fields.items() if name in DocumentFields.model_fields}
+def _fields(spooled: Spooled, also_allowed: frozenset[str]) -> DocumentFields:
+    """The form's fields; unknown ones are refused, as in every request body."""
+    fields = {name: value for name, value in spooled.fields.items() if name not in also_allowed}
     try:
-        return DocumentFields.model_validate(known)
+        return DocumentFields.model_validate(fields)
     except ValidationError as exc:
-        raise Unprocessable("kind or visibility is not one of the allowed values.",
+        raise Unprocessable("The form takes file, kind and visibility, each as documented.",
                             code="invalid_document_fields") from exc
 
 
 async def add_document(
     session: AsyncSession, *, principal: Principal, listing: Listing, spooled: Spooled, store: BlobStore,
+    also_allowed: frozenset[str] = frozenset(),
 ) -> Document:
-    """Keep the spooled bytes (content-addressed) and the document's row, in one transaction."""
+    """Keep the spooled bytes (content-addressed) and the document's row, in one transaction;
+    also_allowed: form fields the caller handled itself (a page's CSRF token)."""
     try:
-        fields = _fields(spooled)
+        fields = _fields(spooled, also_allowed)
         await store.put(session, sha256=spooled.sha256, source=spooled.path)
     finally:
         spooled.discard()

@@ -102,8 +102,9 @@ class _Receiver:
 
     def _header_end(self) -> None:
         part = self.part
-        part.headers[part.header_name.decode("latin-1").lower()] = part.header_value.decode(
-            "utf-8", "replace")
+        # latin-1 maps every byte to one character and back: the header's bytes stay as sent
+        # (browsers send UTF-8 file names), to be decoded once parsed
+        part.headers[part.header_name.decode("latin-1").lower()] = part.header_value.decode("latin-1")
         part.header_name, part.header_value = b"", b""
 
     def _headers_finished(self) -> None:

@@ -90,3 +90,17 @@ def checksums_and_strength(context, case, kwargs) -> None:
     for name in ("password", "new_password"):
         if isinstance(body.get(name), str):
             body[name] = STRONG_PASSWORD
+
+
+# The least PDF: what a document upload's file must be is judged by its content (magic bytes).
+MINIMAL_PDF = b"%PDF-1.4\n1 0 obj<</Type/Catalog>>endobj\ntrailer<</Root 1 0 R>>\n%%EOF\n"
+
+
+@schemathesis.hook("before_call")
+def documents_are_pdf(context, case, kwargs) -> None:
+    """A document's type is judged by its bytes, which no JSON Schema can state: a generated
+    file becomes a small PDF; the form's other fields stay as generated."""
+    if case.method.upper() != "POST" or not case.path.endswith("/documents"):
+        return
+    if isinstance(case.body, dict) and "file" in case.body:
+        case.body["file"] = MINIMAL_PDF

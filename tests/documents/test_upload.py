@@ -143,3 +143,21 @@ async def test_documents_of_an_unseen_listing_are_not_found(actors, client, sett
     for path in (f"{API}/documents/{doc['id']}", f"{API}/listings/{listing_id}/documents"):
         assert (await client.get(path, headers=enterprise.headers)).status_code == 404
         assert (await client.get(path)).status_code == 404
+
+
+async def test_non_ascii_part_names_and_file_names(actors, client, settings):
+    institute = await actors.user(Role.institute)
+    listing_id = await draft_listing(actors, institute)
+    body = await uploaded(client, institute, listing_id, PDF, name="技术报告 v2.pdf")
+    assert body["filename"] == "技术报告 v2.pdf"
+    download = await client.get(f"{API}/documents/{body['id']}", headers=institute.headers)
+    assert "filename*=UTF-8''%E6%8A%80" in download.headers["content-disposition"]
+    boundary = "b0undary"
+    raw = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"\u00af\U0006959a\"\r\n\r\nx\r\n"
+           f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n"
+           ).encode() + PDF + f"\r\n--{boundary}--\r\n".encode()
+    response = await client.post(
+        f"{API}/listings/{listing_id}/documents", content=raw,
+        headers=institute.headers | {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    # refused as an unknown field (as in every request body), not a server error
+    assert response.status_code == 422 and response.json()["code"] == "invalid_document_fields"
