@@ -149,6 +149,8 @@ class _Receiver:
                 self._decide_type()
             self.handle.flush()
         elif self.part.name is not None:
+            if self.part.name in self.fields:
+                raise Unprocessable(f"Form field {self.part.name} is given twice.", code="malformed_upload")
             self.fields[self.part.name] = bytes(self.part.value).decode("utf-8", "replace")
 
     def _end(self) -> None:

@@ -18,6 +18,13 @@ async def draft_listing(actors, institute) -> int:
     return created.json()["id"]
 
 
+async def institute_post(client, institute, listing_id: int, boundary: str, body: bytes):
+    """A multipart body written by hand (so it can be wrong), posted as the institute."""
+    return await client.post(
+        f"{API}/listings/{listing_id}/documents", content=body,
+        headers=institute.headers | {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+
+
 async def document_count(client, who, listing_id: int) -> int:
     response = await client.get(f"{API}/listings/{listing_id}/documents", headers=who.headers)
     assert response.status_code == 200, response.text
@@ -81,13 +88,17 @@ async def test_truncated_multipart_is_refused_storing_nothing(actors, client, se
     boundary = "xyzzy"
     body = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n"
             f"Content-Type: application/pdf\r\n\r\n").encode() + PDF  # no closing boundary
-    response = await client.post(
-        f"{API}/listings/{listing_id}/documents", content=body,
-        headers=institute.headers | {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    response = await institute_post(client, institute, listing_id, boundary, body)
     assert response.status_code == 422 and response.json()["code"] == "upload_truncated"
     no_form = await client.post(f"{API}/listings/{listing_id}/documents", content=PDF,
                                 headers=institute.headers | {"Content-Type": "application/pdf"})
     assert no_form.status_code == 422 and no_form.json()["code"] == "malformed_upload"
+    twice = await institute_post(client, institute, listing_id, boundary, (
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nother\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"kind\"\r\n\r\nvaluation\r\n"
+        f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n"
+    ).encode() + PDF + f"\r\n--{boundary}--\r\n".encode())
+    assert twice.status_code == 422 and twice.json()["code"] == "malformed_upload"
     assert await document_count(client, institute, listing_id) == 0
     assert stored_files(settings.var_dir) == []
 
@@ -156,8 +167,6 @@ async def test_non_ascii_part_names_and_file_names(actors, client, settings):
     raw = (f"--{boundary}\r\nContent-Disposition: form-data; name=\"\u00af\U0006959a\"\r\n\r\nx\r\n"
            f"--{boundary}\r\nContent-Disposition: form-data; name=\"file\"; filename=\"a.pdf\"\r\n\r\n"
            ).encode() + PDF + f"\r\n--{boundary}--\r\n".encode()
-    response = await client.post(
-        f"{API}/listings/{listing_id}/documents", content=raw,
-        headers=institute.headers | {"Content-Type": f"multipart/form-data; boundary={boundary}"})
+    response = await institute_post(client, institute, listing_id, boundary, raw)
     # refused as an unknown field (as in every request body), not a server error
     assert response.status_code == 422 and response.json()["code"] == "invalid_document_fields"
