@@ -26,6 +26,10 @@ def upgrade() -> None:
         sa.Column("data", sa.LargeBinary(), nullable=False),
         sa.PrimaryKeyConstraint("sha256", "chunk_index", name=op.f("pk_document_chunks")),
     )
+    if op.get_bind().dialect.name == "postgresql":
+        # documents are mostly compressed already (PDF streams, PNG, JPEG): store the chunks
+        # out of line without trying pglz on each (docs/decisions/0012-document-storage.md)
+        op.execute("ALTER TABLE document_chunks ALTER COLUMN data SET STORAGE EXTERNAL")
     op.create_table(
         "documents",
         sa.Column("listing_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
