@@ -20,10 +20,13 @@ class DocumentOut(ResponseModel):
     listing_id: int
     kind: DocumentKind
     visibility: Visibility
-    filename: str
+    filename: Annotated[str | None, Field(
+        description="null for a data-room document the caller may not open: that the data room "
+                    "holds it is public, what it is is not")]
     media_type: str
     size_bytes: int
-    sha256: Annotated[str, Field(description="hex SHA-256 of the bytes `GET /documents/{id}` returns")]
+    sha256: Annotated[str | None, Field(
+        description="hex SHA-256 of the bytes `GET /documents/{id}` returns (null as filename)")]
     created_at: Timestamp
     accessible: Annotated[bool, Field(description="whether the caller may download it now")] = False
 

@@ -118,6 +118,8 @@ async def list_documents(
         item = DocumentOut.model_validate(document)
         item.accessible = rules.may_read(
             principal, visibility=document.visibility, owner_id=listing.organization_id, cleared=cleared)
+        if not item.accessible:  # a confidential document's name may itself say too much
+            item.filename = item.sha256 = None
         out.append(item)
     return out
 

@@ -62,8 +62,10 @@ async def test_the_data_room_rule_for_every_role(actors, client, room):
         public = await client.get(f"{API}/documents/{room['public']['id']}", headers=headers)
         assert public.status_code == 200 and public.content == PNG
         listed = await client.get(f"{API}/listings/{room['listing_id']}/documents", headers=headers)
-        flags = {d["id"]: d["accessible"] for d in listed.json()["items"]}
-        assert flags == {room["public"]["id"]: True, secret["id"]: status == 200}
+        flags = {d["id"]: (d["accessible"], d["filename"] is not None, d["sha256"] is not None)
+                 for d in listed.json()["items"]}
+        opens = status == 200  # a closed data room shows that a document is there, not what it is
+        assert flags == {room["public"]["id"]: (True, True, True), secret["id"]: (opens, opens, opens)}
 
 
 async def test_every_data_room_download_is_in_the_ledger(actors, client, room):

@@ -144,6 +144,14 @@ async def test_only_the_owner_and_admin_manage_documents(actors, client, setting
     assert await document_count(client, institute, listing_id) == 0
     gone = await client.get(f"{API}/documents/{mine['id']}", headers=institute.headers)
     assert gone.status_code == 404
+    kept = await uploaded(client, institute, listing_id)
+    withdrawn = await client.post(f"{API}/listings/{listing_id}/withdraw", headers=institute.headers)
+    assert withdrawn.status_code == 200
+    closed = await upload(client, institute, listing_id)
+    assert closed.status_code == 409 and closed.json()["code"] == "listing_closed"
+    not_removed = await client.delete(f"{API}/documents/{kept['id']}", headers=actors.admin.headers)
+    assert not_removed.status_code == 409
+    assert await document_count(client, institute, listing_id) == 1
 
 
 async def test_documents_of_an_unseen_listing_are_not_found(actors, client, settings):

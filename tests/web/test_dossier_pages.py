@@ -79,8 +79,9 @@ async def test_the_room_shows_documents_and_opens_the_data_room(app, actors, cli
     public, secret = await documents_of(actors, lot)
     async with await page_client(app) as anonymous:
         room = await anonymous.get(f"/auctions/{auction_id}?lang=en")
-        assert f'href="/documents/{public["id"]}"' in room.text and "valuation.pdf" in room.text
-        assert f'href="/documents/{secret["id"]}"' not in room.text
+        assert f'href="/documents/{public["id"]}"' in room.text and "plan.png" in room.text
+        assert f'href="/documents/{secret["id"]}"' not in room.text and "valuation.pdf" not in room.text
+        assert f'data-document="{secret["id"]}"' in room.text and "Data room" in room.text
         assert (await anonymous.get(f"/documents/{public['id']}")).content == PNG
         assert (await anonymous.get(f"/documents/{secret['id']}")).status_code == 401
     bidder = await qualified_bidder(actors, auction_id)
@@ -91,7 +92,7 @@ async def test_the_room_shows_documents_and_opens_the_data_room(app, actors, cli
         accepted = await http.post(f"/auctions/{auction_id}/nda", data={"csrf_token": csrf_of(room.text)})
         assert accepted.headers["location"] == f"/auctions/{auction_id}?notice=terms_accepted"
         room = await http.get(f"/auctions/{auction_id}?lang=en")
-        assert f'href="/documents/{secret["id"]}"' in room.text
+        assert f'href="/documents/{secret["id"]}"' in room.text and "valuation.pdf" in room.text
         assert f'action="/auctions/{auction_id}/nda"' not in room.text
         opened = await http.get(f"/documents/{secret['id']}")
         assert opened.status_code == 200 and opened.content == PDF
