@@ -5,6 +5,7 @@ import json
 import pytest
 
 from app.security import Role
+from tests.sessions.helpers import add_lot, create_session, publish, qualify
 from tests.support.auctions import API, approved_listing, create_auction, qualified_bidder
 from tests.support.documents import PDF, PNG, uploaded
 from tests.support.settlements import ledger_actions
@@ -105,3 +106,22 @@ async def test_accepting_the_terms(actors, client, room):
     assert (await accept(client, bidder, 99_999_999)).status_code == 404
     entries = await ledger_actions(client, actors.admin.headers, action="auction.nda_accepted")
     assert [(e["entity_id"], e["actor_id"]) for e in entries] == [(auction_id, bidder.user_id)]
+
+
+async def test_a_session_qualified_bidder_opens_the_lot_s_data_room(actors, client):
+    """Qualified for a whole session, a bidder accepts one lot's terms: that lot's data room
+    opens to him, not another lot's whose terms he did not accept."""
+    owner = await actors.user(Role.institute)
+    listings = [await approved_listing(actors, owner) for _ in range(2)]
+    confidential = [await uploaded(client, owner, listing_id, PDF, visibility="data_room")
+               for listing_id in listings]
+    event = await create_session(actors, starts_in=3600)
+    lots = [await add_lot(actors, event["id"], listing_id) for listing_id in listings]
+    await publish(actors, event["id"])
+    bidder = await actors.user(Role.enterprise)
+    await qualify(actors, event["id"], bidder)
+    assert (await accept(client, bidder, lots[0]["auction_id"])).status_code == 201
+    opened = await client.get(f"{API}/documents/{confidential[0]['id']}", headers=bidder.headers)
+    assert opened.status_code == 200 and opened.content == PDF
+    closed = await client.get(f"{API}/documents/{confidential[1]['id']}", headers=bidder.headers)
+    assert closed.status_code == 403
