@@ -20,6 +20,8 @@ DB_CHUNK = 1024 * 1024  # one row's bytes: small enough to stream, large enough 
 
 
 class BlobStore(Protocol):
+    spool_dir: Path  # where uploads are spooled before put() takes them
+
     async def put(self, session: AsyncSession, *, sha256: str, source: Path) -> None:
         """Keep the bytes of source (already hashed to sha256) durably, in session's transaction."""
 
