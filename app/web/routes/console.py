@@ -20,6 +20,7 @@ from app.web.page import Page, PageDep, PageError
 from app.web.views.audit import audit_filters
 from app.web.views.console import workspace
 from app.web.views.paging import InvalidCursor, pager
+from app.web.views.dossier import desk
 
 router = APIRouter(include_in_schema=False)
 
@@ -37,8 +38,12 @@ async def console(page: PageDep) -> Response:
     except InvalidCursor as exc:
         raise PageError(422, page.gettext(message("invalid_cursor"))) from exc
     error = query.get("error") or (filters.error if filters else None)
+    lot_desk = None
+    if page.principal.role is Role.institute:  # documents and questions of its listings
+        lot_desk = await desk(page.db, principal=page.principal,
+                              listing_ids=[listing.id for listing in space.listings])
     return page.render(
-        f"console/{space.role}.html", space=space, filters=filters, pager=tables,
+        f"console/{space.role}.html", space=space, filters=filters, desk=lot_desk, pager=tables,
         notice=message(query.get("notice")), error=message(error),
     )
 
