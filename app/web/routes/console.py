@@ -19,8 +19,8 @@ from app.web.messages import message
 from app.web.page import Page, PageDep, PageError
 from app.web.views.audit import audit_filters
 from app.web.views.console import workspace
-from app.web.views.paging import InvalidCursor, pager
 from app.web.views.dossier import desk
+from app.web.views.paging import InvalidCursor, pager
 
 router = APIRouter(include_in_schema=False)
 
