@@ -28,9 +28,9 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Close due rounds on time (run as many as you like: closing is idempotent). With no
-    TECHAUCTION_REDIS_URL, on the embedded Redis under the var dir: serve's if it runs, else
-    one started here (and stopped on exit)."""
+    """Close due rounds on time and deliver notifications (run as many as you like: closing
+    and delivery are idempotent). With no TECHAUCTION_REDIS_URL, on the embedded Redis under
+    the var dir: serve's if it runs, else one started here (and stopped on exit)."""
     asyncio.run(_run_worker())
 
 
@@ -41,6 +41,7 @@ async def _run_worker() -> None:
     from app.auctions.engine import Engine
     from app.closing.closer import run_closer
     from app.db import create_engine, create_sessionmaker
+    from app.notifications.delivery import delivery_policy, run_deliverer
     from app.redis import create_redis, redis_url_or_embedded
 
     settings = get_settings()
@@ -57,9 +58,13 @@ async def _run_worker() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    console.print("worker: closing due rounds")
+    console.print("worker: closing due rounds, delivering notifications")
+    sessionmaker = create_sessionmaker(db_engine)
     try:
-        await run_closer(Engine(redis, settings.redis_prefix), create_sessionmaker(db_engine), stop=stop)
+        await asyncio.gather(
+            run_closer(Engine(redis, settings.redis_prefix), sessionmaker, stop=stop),
+            run_deliverer(sessionmaker, delivery_policy(settings), stop=stop),
+        )
     finally:
         await redis.aclose()
         await db_engine.dispose()

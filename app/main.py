@@ -25,6 +25,7 @@ from app.identity.service import token_versions
 from app.listings.routes import router as listings_router
 from app.logging import configure_logging
 from app.middleware import BodySizeLimit, RequestMetrics, SecurityHeaders, ServerErrors
+from app.notifications.routes import router as notifications_router
 from app.ratelimit import RateLimiter
 from app.redis import create_redis, redis_url_or_embedded
 from app.security import TokenCache
@@ -117,6 +118,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         auctions_router, result_router, bidders_router, identity_router, listings_router,
         settlements_router, audit_router, export_router, sessions_router, lots_router,
+        notifications_router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     app.include_router(ops.router)

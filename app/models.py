@@ -5,10 +5,26 @@ from app.audit.models import LedgerEntry, LedgerHead
 from app.db import Base
 from app.identity.models import Organization, User
 from app.listings.models import Listing
+from app.notifications.models import Delivery, InboxItem, Notification, Webhook
 from app.sessions.models import AuctionSession, SessionRegistration
 from app.settlements.models import Settlement
 
 __all__ = [
-    "Auction", "AuctionRound", "AuctionSession", "Base", "Bid", "LedgerEntry", "LedgerHead", "Listing",
-    "Organization", "Registration", "SessionRegistration", "Settlement", "User",
+    "Auction",
+    "AuctionRound",
+    "AuctionSession",
+    "Base",
+    "Bid",
+    "Delivery",
+    "InboxItem",
+    "LedgerEntry",
+    "LedgerHead",
+    "Listing",
+    "Notification",
+    "Organization",
+    "Registration",
+    "SessionRegistration",
+    "Settlement",
+    "User",
+    "Webhook",
 ]

@@ -25,7 +25,7 @@ from app.identity.models import Organization
 from app.listings.models import Listing, ListingStatus
 from app.pagination import PageParams, fetch_page
 from app.security import Principal, Role
-from app.settlements import rules, trail
+from app.settlements import notices, rules, trail
 from app.settlements.models import Settlement, SettlementStatus
 from app.settlements.rules import Action
 from app.settlements.schemas import Party, SettlementOut
@@ -151,6 +151,7 @@ async def _record_created(
             "deposits": {"applied_registration_ids": applied, "released_registration_ids": released}
         },
     )
+    await notices.tell(session, settlement, notices.created_type(settlement))
 
 
 def _payload(s: Settlement) -> dict[str, Any]:
@@ -284,6 +285,8 @@ async def _record(
         session, actor_id=principal.user_id, action=action, entity_type="settlement",
         entity_id=settlement.id, payload={"status": settlement.status.value} | extra,
     )
+    if action in notices.TOLD:
+        await notices.tell(session, settlement, action)
 
 
 # ---------------------------------------------------------------------- reading
