@@ -4,6 +4,7 @@ to a Maildir) and an HTTP webhook receiver that verifies Standard Webhooks signa
 import asyncio
 import json
 import mailbox
+import random
 import socket
 import subprocess
 import sys
@@ -63,6 +64,7 @@ class WebhookReceiver:
         self.secret = secret
         self.received: list[tuple[str, dict]] = []
         self.bad_signatures = 0
+        self.delay = 0.0  # each answer waits up to this many seconds (a slow receiver)
         self._server: asyncio.Server | None = None
 
     @property
@@ -90,6 +92,7 @@ class WebhookReceiver:
             headers = {k.strip().lower(): v.strip() for k, v in
                        (line.split(":", 1) for line in lines[1:] if ":" in line)}
             body = await reader.readexactly(int(headers.get("content-length", "0")))
+            await asyncio.sleep(random.uniform(0, self.delay))
             try:
                 Verifier(self.secret).verify(body, headers)
             except Exception:
