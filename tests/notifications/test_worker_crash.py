@@ -6,13 +6,14 @@ import uuid
 from collections import defaultdict
 
 from app.db import create_engine, create_sessionmaker
-from app.identity.models import OrgKind, Organization, User
+from app.identity.models import Organization, OrgKind, User
 from app.notifications.models import Webhook
 from app.notifications.outbox import enqueue
 from app.notifications.service import new_secret
 from app.security import Role
 from tests.support.harness import Rig
 from tests.support.receivers import SmtpServer, WebhookReceiver
+from tests.support.waits import until
 
 COUNT = 200
 
@@ -40,12 +41,6 @@ async def _outbox_of(database_url: str, url: str, secret: str) -> set[str]:
         await engine.dispose()
 
 
-async def _until(predicate, timeout: float, what: str) -> None:
-    async with asyncio.timeout(timeout):
-        while not predicate():
-            await asyncio.sleep(0.1)
-
-
 async def test_worker_killed_mid_delivery_loses_nothing(rig: Rig, tmp_path) -> None:
     receiver = await WebhookReceiver(new_secret()).start()
     smtp = SmtpServer(tmp_path).start()
@@ -56,12 +51,12 @@ async def test_worker_killed_mid_delivery_loses_nothing(rig: Rig, tmp_path) -> N
         rig.extra_env = {"TECHAUCTION_SMTP_URL": smtp.url, "TECHAUCTION_NOTIFY_LEASE_SECONDS": "2"}
         await asyncio.to_thread(rig.start_worker)
         # a batch is 50 sent together: past 60, the second batch is on the wire
-        await _until(lambda: len(receiver.ids()) >= 60, 90, "the first deliveries")
+        await until(lambda: len(receiver.ids()) >= 60, 90, "the first deliveries")
         rig.kill_worker()  # mid-delivery: some claimed, sent and not yet recorded
         assert len(receiver.ids()) < COUNT
         await asyncio.to_thread(rig.start_worker)
-        await _until(lambda: receiver.ids() >= ids, 120, "every webhook delivery")
-        await _until(lambda: len({m["X-Techauction-Notification"] for m in smtp.messages()})
+        await until(lambda: receiver.ids() >= ids, 120, "every webhook delivery")
+        await until(lambda: len({m["X-Techauction-Notification"] for m in smtp.messages()})
                      >= COUNT, 120, "every mail")
     finally:
         await receiver.stop()
