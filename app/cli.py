@@ -39,6 +39,7 @@ async def _run_worker() -> None:
 
     import app.models  # noqa: F401 -- every mapped table, so foreign keys resolve at flush
     from app.auctions.engine import Engine
+    from app.auctions.outbid import run_outbid
     from app.closing.closer import run_closer
     from app.db import create_engine, create_sessionmaker
     from app.notifications.delivery import delivery_policy, run_deliverer
@@ -60,9 +61,11 @@ async def _run_worker() -> None:
         loop.add_signal_handler(sig, stop.set)
     console.print("worker: closing due rounds, delivering notifications")
     sessionmaker = create_sessionmaker(db_engine)
+    engine = Engine(redis, settings.redis_prefix)
     try:
         await asyncio.gather(
-            run_closer(Engine(redis, settings.redis_prefix), sessionmaker, stop=stop),
+            run_closer(engine, sessionmaker, stop=stop),
+            run_outbid(engine, sessionmaker, stop=stop),
             run_deliverer(sessionmaker, delivery_policy(settings), stop=stop),
         )
     finally:
