@@ -44,6 +44,7 @@ async def _run_worker() -> None:
     from app.db import create_engine, create_sessionmaker
     from app.notifications.delivery import delivery_policy, run_deliverer
     from app.redis import create_redis, redis_url_or_embedded
+    from app.settlements.deadlines import run_deadlines
 
     settings = get_settings()
     try:
@@ -66,6 +67,7 @@ async def _run_worker() -> None:
         await asyncio.gather(
             run_closer(engine, sessionmaker, stop=stop),
             run_outbid(engine, sessionmaker, stop=stop),
+            run_deadlines(sessionmaker, grace_days=settings.payment_grace_days, stop=stop),
             run_deliverer(sessionmaker, delivery_policy(settings), stop=stop),
         )
     finally:

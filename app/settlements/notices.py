@@ -15,7 +15,10 @@ def created_type(settlement: Settlement) -> str:
     return "settlement.due" if settlement.second_chance_of_id is None else "settlement.second_chance"
 
 
-async def tell(session: AsyncSession, settlement: Settlement, event_type: str, *, key: str = "") -> None:
+async def tell(
+    session: AsyncSession, settlement: Settlement, event_type: str, *, key: str = "",
+    extra: dict | None = None,
+) -> None:
     """Tell the buyer organisation one fact of its settlement (once per event type and key)."""
     facts = await lot_facts(session, settlement.auction_id)
     await enqueue(
@@ -24,5 +27,5 @@ async def tell(session: AsyncSession, settlement: Settlement, event_type: str, *
         payload={"title": facts["title"], "settlement_id": settlement.id, "paddle": settlement.paddle,
                  "currency": settlement.currency, "hammer_price": str(settlement.hammer_price),
                  "amount_due": str(settlement.amount_due), "due_date": settlement.due_date.isoformat(),
-                 "status": settlement.status.value},
+                 "status": settlement.status.value} | (extra or {}),
     )
