@@ -41,7 +41,8 @@ async def _run_worker() -> None:
     from app.auctions.engine import Engine
     from app.auctions.outbid import run_outbid
     from app.closing.closer import run_closer
-    from app.db import create_engine, create_sessionmaker
+    from app.closing.watchers import run_watchers
+    from app.db import create_engine, create_sessionmaker, utcnow
     from app.notifications.delivery import delivery_policy, run_deliverer
     from app.redis import create_redis, redis_url_or_embedded
     from app.settlements.deadlines import run_deadlines
@@ -68,6 +69,7 @@ async def _run_worker() -> None:
             run_closer(engine, sessionmaker, stop=stop),
             run_outbid(engine, sessionmaker, stop=stop),
             run_deadlines(sessionmaker, grace_days=settings.payment_grace_days, stop=stop),
+            run_watchers(sessionmaker, stop=stop, clock=utcnow),
             run_deliverer(sessionmaker, delivery_policy(settings), stop=stop),
         )
     finally:

@@ -13,6 +13,7 @@ from app.auctions.routes import bidders_router, mount_bid_route
 from app.auctions.routes import router as auctions_router
 from app.auctions.trail.journal import Journal
 from app.auctions.trail.recovery import resync_from_sql
+from app.auctions.watch_routes import router as watch_router
 from app.audit.routes import router as audit_router
 from app.closing.closer import run_closer
 from app.closing.routes import router as result_router
@@ -118,7 +119,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         auctions_router, result_router, bidders_router, identity_router, listings_router,
         settlements_router, audit_router, export_router, sessions_router, lots_router,
-        notifications_router,
+        notifications_router, watch_router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     app.include_router(ops.router)

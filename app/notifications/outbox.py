@@ -20,11 +20,12 @@ def new_id() -> str:
 
 async def enqueue(
     session: AsyncSession, *, event_type: str, organization_id: int, payload: dict[str, Any],
-    dedup_key: str, auction_id: int | None = None,
+    dedup_key: str, auction_id: int | None = None, user_ids: list[int] | None = None,
 ) -> str | None:
     """Write one notification for one organisation: an inbox item per active user, an email
     delivery per user (skipped by a worker with no SMTP) and a webhook delivery per matching webhook.
-    The notification's id, or None when dedup_key was already written."""
+    user_ids narrows the users told (a watcher, not his colleagues); webhooks get it all the
+    same. The notification's id, or None when dedup_key was already written."""
     assert event_type in EVENT_TYPES, event_type
     notification = Notification(
         id=new_id(), type=event_type, organization_id=organization_id, auction_id=auction_id,
@@ -36,8 +37,10 @@ async def enqueue(
             await session.flush()
     except IntegrityError:
         return None  # this fact was already told
-    users = (await session.scalars(select(User.id).where(
-        User.organization_id == organization_id, User.is_active.is_(True)))).all()
+    who = select(User.id).where(User.organization_id == organization_id, User.is_active.is_(True))
+    if user_ids is not None:
+        who = who.where(User.id.in_(user_ids))
+    users = (await session.scalars(who)).all()
     for user_id in users:
         session.add(InboxItem(notification_id=notification.id, user_id=user_id))
         session.add(Delivery(notification_id=notification.id, channel=Channel.email, user_id=user_id))

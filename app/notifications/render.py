@@ -5,7 +5,7 @@ from the notification's payload (plain data: paddles, amounts, dates, never iden
 from typing import Any
 
 EVENT_TYPES = (
-    "registration.approved", "registration.rejected", "lot.opening", "bid.outbid",
+    "registration.approved", "registration.rejected", "registration.closing", "lot.opening", "bid.outbid",
     "auction.won", "auction.lost", "settlement.due", "settlement.reminder", "settlement.paid",
     "settlement.defaulted", "settlement.second_chance", "deposit.released",
 )
@@ -19,6 +19,10 @@ _TEXTS: dict[str, dict[str, tuple[str, str]]] = {
     "registration.rejected": {
         "en": ("Registration rejected: {title}", "Your registration for {title} was not approved."),
         "zh": ("竞买登记未通过：{title}", "您对{title}的竞买登记未获通过。"),
+    },
+    "registration.closing": {
+        "en": ("Registration closes soon: {title}", "Registration for {title}, which you watch, closes at {closes_at}."),
+        "zh": ("报名即将截止：{title}", "您关注的{title}将于{closes_at}截止竞买登记。"),
     },
     "lot.opening": {
         "en": ("Lot opening: {title}", "{title}, which you watch, opens for bidding at {opens_at}."),

@@ -1,8 +1,8 @@
-"""notifications outbox
+"""notifications outbox: notifications, inbox items, deliveries, webhooks, watches; users.language
 
 Revision ID: e5f1a7c3b9d2
 Revises: d4e8a2b6c1f3
-Create Date: 2026-12-08 03:03:23.306452
+Create Date: 2026-12-08 03:13:30.822029
 """
 
 from collections.abc import Sequence
@@ -155,6 +155,26 @@ def upgrade() -> None:
             batch_op.f("ix_notification_deliveries_notification_id"), ["notification_id"], unique=False
         )
 
+    op.create_table(
+        "watches",
+        sa.Column("user_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("auction_id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), nullable=False),
+        sa.Column("created_at", app.db.UTCDateTime(timezone=True), nullable=False),
+        sa.Column(
+            "id", sa.BigInteger().with_variant(sa.Integer(), "sqlite"), autoincrement=True, nullable=False
+        ),
+        sa.ForeignKeyConstraint(
+            ["auction_id"], ["auctions.id"], name=op.f("fk_watches_auction_id_auctions"), ondelete="CASCADE"
+        ),
+        sa.ForeignKeyConstraint(
+            ["user_id"], ["users.id"], name=op.f("fk_watches_user_id_users"), ondelete="CASCADE"
+        ),
+        sa.PrimaryKeyConstraint("id", name=op.f("pk_watches")),
+        sa.UniqueConstraint("user_id", "auction_id", name=op.f("uq_watches_user_id_auction_id")),
+    )
+    with op.batch_alter_table("watches", schema=None) as batch_op:
+        batch_op.create_index(batch_op.f("ix_watches_auction_id"), ["auction_id"], unique=False)
+
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.add_column(sa.Column("language", sa.String(length=8), server_default="zh", nullable=False))
 
@@ -166,6 +186,10 @@ def downgrade() -> None:
     with op.batch_alter_table("users", schema=None) as batch_op:
         batch_op.drop_column("language")
 
+    with op.batch_alter_table("watches", schema=None) as batch_op:
+        batch_op.drop_index(batch_op.f("ix_watches_auction_id"))
+
+    op.drop_table("watches")
     with op.batch_alter_table("notification_deliveries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_notification_deliveries_notification_id"))
         batch_op.drop_index("ix_notification_deliveries_due")
