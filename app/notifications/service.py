@@ -18,14 +18,15 @@ from app.security import Principal, Role
 
 
 async def inbox(
-    session: AsyncSession, *, principal: Principal, page: PageParams, unread: bool = False
+    session: AsyncSession, *, principal: Principal, page: PageParams, unread: bool = False,
+    language: str | None = None,
 ) -> tuple[list[InboxItemOut], str | None]:
-    """The caller's notifications, newest first, in his language."""
+    """The caller's notifications, newest first, in his language (or the one given: a page's)."""
     stmt = select(InboxItem).where(InboxItem.user_id == principal.user_id)
     if unread:
         stmt = stmt.where(InboxItem.read_at.is_(None))
     items, cursor = await fetch_page(session, stmt, id_column=InboxItem.id, page=page)
-    language = await session.scalar(select(User.language).where(User.id == principal.user_id))
+    language = language or await session.scalar(select(User.language).where(User.id == principal.user_id))
     notes = {n.id: n for n in (await session.scalars(select(Notification).where(
         Notification.id.in_([i.notification_id for i in items])))).all()}
     out = []
