@@ -164,7 +164,7 @@ async def _send(client: httpx.AsyncClient, item: Claimed, policy: Policy, now: d
             await send_email(item, policy)
         return None
     except Exception as exc:  # any failure of the far side is retried
-        return f"{type(exc).__name__}: {exc}"[:500] or type(exc).__name__
+        return f"{type(exc).__name__}: {exc}"[:500]
 
 
 async def _record(session: AsyncSession, item: Claimed, error: str | None, policy: Policy,
