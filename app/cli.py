@@ -39,13 +39,9 @@ async def _run_worker() -> None:
 
     import app.models  # noqa: F401 -- every mapped table, so foreign keys resolve at flush
     from app.auctions.engine import Engine
-    from app.auctions.outbid import run_outbid
-    from app.closing.closer import run_closer
-    from app.closing.watchers import run_watchers
-    from app.db import create_engine, create_sessionmaker, utcnow
-    from app.notifications.delivery import delivery_policy, run_deliverer
+    from app.closing.duties import run_duties
+    from app.db import create_engine, create_sessionmaker
     from app.redis import create_redis, redis_url_or_embedded
-    from app.settlements.deadlines import run_deadlines
 
     settings = get_settings()
     try:
@@ -62,16 +58,9 @@ async def _run_worker() -> None:
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
     console.print("worker: closing due rounds, delivering notifications")
-    sessionmaker = create_sessionmaker(db_engine)
-    engine = Engine(redis, settings.redis_prefix)
     try:
-        await asyncio.gather(
-            run_closer(engine, sessionmaker, stop=stop),
-            run_outbid(engine, sessionmaker, stop=stop),
-            run_deadlines(sessionmaker, grace_days=settings.payment_grace_days, stop=stop),
-            run_watchers(sessionmaker, stop=stop, clock=utcnow),
-            run_deliverer(sessionmaker, delivery_policy(settings), stop=stop),
-        )
+        await run_duties(Engine(redis, settings.redis_prefix), create_sessionmaker(db_engine), settings,
+                         stop=stop)
     finally:
         await redis.aclose()
         await db_engine.dispose()

@@ -15,7 +15,7 @@ from app.auctions.trail.journal import Journal
 from app.auctions.trail.recovery import resync_from_sql
 from app.auctions.watch_routes import router as watch_router
 from app.audit.routes import router as audit_router
-from app.closing.closer import run_closer
+from app.closing.duties import run_duties
 from app.closing.routes import router as result_router
 from app.db import create_engine, create_sessionmaker
 from app.errors import PROBLEM_RESPONSES, install_error_handlers
@@ -75,7 +75,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     stop = asyncio.Event()
     closer = None
     if settings.runs_closer_in_api:
-        closer = asyncio.create_task(run_closer(app.state.engine, app.state.sessionmaker, stop=stop))
+        closer = asyncio.create_task(run_duties(app.state.engine, app.state.sessionmaker, settings,
+                                                stop=stop))
     try:
         yield
     finally:
