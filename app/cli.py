@@ -28,9 +28,9 @@ def serve(
 
 @app.command()
 def worker() -> None:
-    """Close due rounds on time (run as many as you like: closing is idempotent). With no
-    TECHAUCTION_REDIS_URL, on the embedded Redis under the var dir: serve's if it runs, else
-    one started here (and stopped on exit)."""
+    """Close due rounds on time and deliver notifications (run as many as you like: closing
+    and delivery are idempotent). With no TECHAUCTION_REDIS_URL, on the embedded Redis under
+    the var dir: serve's if it runs, else one started here (and stopped on exit)."""
     asyncio.run(_run_worker())
 
 
@@ -39,7 +39,7 @@ async def _run_worker() -> None:
 
     import app.models  # noqa: F401 -- every mapped table, so foreign keys resolve at flush
     from app.auctions.engine import Engine
-    from app.closing.closer import run_closer
+    from app.closing.duties import run_duties
     from app.db import create_engine, create_sessionmaker
     from app.redis import create_redis, redis_url_or_embedded
 
@@ -57,9 +57,10 @@ async def _run_worker() -> None:
     loop = asyncio.get_running_loop()
     for sig in (signal.SIGINT, signal.SIGTERM):
         loop.add_signal_handler(sig, stop.set)
-    console.print("worker: closing due rounds")
+    console.print("worker: closing due rounds, delivering notifications")
     try:
-        await run_closer(Engine(redis, settings.redis_prefix), create_sessionmaker(db_engine), stop=stop)
+        await run_duties(Engine(redis, settings.redis_prefix), create_sessionmaker(db_engine), settings,
+                         stop=stop)
     finally:
         await redis.aclose()
         await db_engine.dispose()

@@ -13,8 +13,9 @@ from app.auctions.routes import bidders_router, mount_bid_route
 from app.auctions.routes import router as auctions_router
 from app.auctions.trail.journal import Journal
 from app.auctions.trail.recovery import resync_from_sql
+from app.auctions.watch_routes import router as watch_router
 from app.audit.routes import router as audit_router
-from app.closing.closer import run_closer
+from app.closing.duties import run_duties
 from app.closing.routes import router as result_router
 from app.db import create_engine, create_sessionmaker
 from app.documents.routes import CONSOLE_UPLOAD_PATH as DOCUMENT_CONSOLE_PATH
@@ -28,6 +29,7 @@ from app.identity.service import token_versions
 from app.listings.routes import router as listings_router
 from app.logging import configure_logging
 from app.middleware import BodySizeLimit, RequestMetrics, SecurityHeaders, ServerErrors
+from app.notifications.routes import router as notifications_router
 from app.paperwork.routes import router as paperwork_router
 from app.questions.routes import router as questions_router
 from app.ratelimit import RateLimiter
@@ -78,7 +80,8 @@ async def lifespan(app: FastAPI) -> AsyncIterator[None]:
     stop = asyncio.Event()
     closer = None
     if settings.runs_closer_in_api:
-        closer = asyncio.create_task(run_closer(app.state.engine, app.state.sessionmaker, stop=stop))
+        closer = asyncio.create_task(run_duties(app.state.engine, app.state.sessionmaker, settings,
+                                                stop=stop))
     try:
         yield
     finally:
@@ -125,7 +128,7 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     for router in (
         auctions_router, result_router, bidders_router, identity_router, listings_router,
         settlements_router, audit_router, export_router, sessions_router, lots_router,
-        paperwork_router, documents_router, questions_router,
+        paperwork_router, documents_router, questions_router, notifications_router, watch_router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     app.include_router(ops.router)

@@ -6,13 +6,15 @@ from app.db import Base
 from app.documents.models import Document, DocumentChunk, NdaAcceptance
 from app.identity.models import Organization, User
 from app.listings.models import Listing
+from app.notifications.models import Delivery, InboxItem, Notification, Webhook
 from app.paperwork.models import SignedPaper
 from app.questions.models import Question
 from app.sessions.models import AuctionSession, SessionRegistration
 from app.settlements.models import Settlement
 
 __all__ = [
-    "Auction", "AuctionRound", "AuctionSession", "Base", "Bid", "Document", "DocumentChunk",
-    "LedgerEntry", "LedgerHead", "Listing", "NdaAcceptance", "Organization", "Question",
-    "Registration", "SessionRegistration", "Settlement", "SignedPaper", "User",
+    "Auction", "AuctionRound", "AuctionSession", "Base", "Bid", "Delivery", "Document",
+    "DocumentChunk", "InboxItem", "LedgerEntry", "LedgerHead", "Listing", "NdaAcceptance",
+    "Notification", "Organization", "Question", "Registration", "SessionRegistration",
+    "Settlement", "SignedPaper", "User", "Webhook",
 ]

@@ -66,6 +66,17 @@ class Settings(BaseSettings):
     feed_queue_size: int = Field(default=1024, ge=1)
     feed_history_size: int = Field(default=10_000, ge=1)
     feed_keepalive_seconds: float = Field(default=10.0, gt=0, le=15)
+    # Notifications (app.notifications): email over SMTP at smtp://[user:pass@]host[:port]
+    # (smtps:// for TLS; unset: no email), sent from smtp_from; a failed delivery is retried
+    # with backoff doubling from notify_backoff_seconds for notify_retry_hours, then
+    # dead-lettered. A settlement unpaid payment_grace_days past its due date defaults.
+    smtp_url: str | None = None
+    smtp_from: str = "techauction <noreply@techauction.localhost>"
+    notify_backoff_seconds: float = Field(default=5.0, gt=0, le=3600)
+    notify_retry_hours: float = Field(default=24.0, gt=0, le=24 * 14)
+    # how long a claimed delivery is a worker's alone: a killed worker's rows wait this long
+    notify_lease_seconds: float = Field(default=60.0, ge=1, le=3600)
+    payment_grace_days: int = Field(default=3, ge=0, le=365)
     # Ed25519 key signing export manifests: PKCS#8 PEM, or base64 of the raw 32-byte seed.
     # Required in production; elsewhere one is generated once under var_dir (mode 0600).
     signing_key: SecretStr | None = None

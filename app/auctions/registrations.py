@@ -5,6 +5,7 @@ import secrets
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.auctions import notices
 from app.auctions.engine import Engine
 from app.auctions.models import (
     Auction,
@@ -124,6 +125,7 @@ async def approve(
     await _assign_paddle(session, registration)
     organization_id, paddle = registration.organization_id, registration.paddle
     await _record(session, principal, registration, "registration.qualified")
+    await notices.registration_decided(session, registration=registration, approved=True)
     after_commit(session, lambda: engine.qualify(auction.id, organization_id, paddle))
     return registration
 
@@ -170,6 +172,7 @@ async def reject(
     registration.decided_by_id = principal.user_id
     await session.flush()
     await _record(session, principal, registration, "registration.rejected")
+    await notices.registration_decided(session, registration=registration, approved=False)
     return registration
 
 

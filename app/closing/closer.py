@@ -7,6 +7,7 @@ import structlog
 from sqlalchemy import select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
+from app.auctions import notices
 from app.auctions.domain.registry import kind_of
 from app.auctions.engine import CloseResult, Engine
 from app.auctions.models import (
@@ -194,6 +195,7 @@ async def finalise(
         session, engine=engine, auction_id=auction_id, winner_registration_id=winner_registration,
         hammer_price=from_minor(outcome.price) if sold else None, closed_at=closed_at,
     )
+    await notices.auction_closed(session, auction_id=auction_id)
     await lifecycle.lot_closed(session, engine=engine, auction_id=auction_id)
     return True
 

@@ -52,3 +52,5 @@ class User(IdMixin, TimestampMixin, Base):
     is_active: Mapped[bool] = mapped_column(default=True)
     # Carried in every access token (claim `ver`); incremented to revoke them (app/revocation.py).
     token_version: Mapped[int] = mapped_column(default=0, server_default="0")
+    # the language of the notifications he receives: zh (zh-CN) or en
+    language: Mapped[str] = mapped_column(String(8), default="zh", server_default="zh")

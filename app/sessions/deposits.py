@@ -6,6 +6,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.auctions.models import Auction, DepositStatus, Registration, RegistrationStatus
 from app.audit import ledger
+from app.sessions import notices
 from app.sessions.models import SessionRegistration
 
 
@@ -49,4 +50,5 @@ async def release_unused(session: AsyncSession, *, session_id: int) -> list[int]
             Registration.deposit_status == DepositStatus.held,
         ).values(deposit_status=DepositStatus.released).execution_options(synchronize_session=False)
     )
+    await notices.deposits_released(session, session_id=session_id, registration_ids=ids)
     return ids

@@ -20,6 +20,7 @@ from app.identity.signup import require_verified
 from app.pagination import PageParams, fetch_page
 from app.schemas import datetime_to_ms
 from app.security import Principal
+from app.sessions import notices
 from app.sessions.models import AuctionSession, SessionRegistration, SessionStatus
 
 PADDLE_FIRST, PADDLE_SPACE = 1000, 9000  # 1000..9999, ten times more once half are taken
@@ -125,6 +126,7 @@ async def approve(
                                            code="deposit_already_used"))
     ids = [lot.id for lot in lots]
     await _record(session, principal, registration, "session.registration_qualified", auction_ids=ids)
+    await notices.registration_decided(session, event=event, registration=registration, approved=True)
     organization_id, paddle = registration.organization_id, registration.paddle
     after_commit(session, lambda: _qualify(engine, ids, organization_id, paddle))
     return registration
@@ -154,4 +156,5 @@ async def reject(session: AsyncSession, *, principal: Principal, event: AuctionS
     registration.decided_by_id = principal.user_id
     await session.flush()
     await _record(session, principal, registration, "session.registration_rejected")
+    await notices.registration_decided(session, event=event, registration=registration, approved=False)
     return registration

@@ -25,7 +25,7 @@ from app.identity.models import Organization
 from app.listings.models import Listing, ListingStatus
 from app.pagination import PageParams, fetch_page
 from app.security import Principal, Role
-from app.settlements import rules, trail
+from app.settlements import notices, rules, trail
 from app.settlements.models import Settlement, SettlementStatus
 from app.settlements.rules import Action
 from app.settlements.schemas import Party, SettlementOut
@@ -151,6 +151,7 @@ async def _record_created(
             "deposits": {"applied_registration_ids": applied, "released_registration_ids": released}
         },
     )
+    await notices.tell(session, settlement, notices.created_type(settlement))
 
 
 def _payload(s: Settlement) -> dict[str, Any]:
@@ -219,12 +220,16 @@ async def complete(session: AsyncSession, *, principal: Principal, settlement_id
     return settlement
 
 
-async def default(session: AsyncSession, *, principal: Principal, settlement_id: int) -> Settlement:
-    """pending_payment -> defaulted: deposit forfeited; the runner-up gets a second chance."""
+async def default(
+    session: AsyncSession, *, principal: Principal, settlement_id: int, now: datetime | None = None
+) -> Settlement:
+    """pending_payment -> defaulted: deposit forfeited; the runner-up gets a second chance
+    (due payment_days after now: the worker's clock when it enforces a deadline)."""
+    now = now or utcnow()
     settlement = await _for_change(session, settlement_id)
-    await _advance(session, settlement, Action.default, defaulted_at=utcnow())
+    await _advance(session, settlement, Action.default, defaulted_at=now)
     forfeited = await _move_deposit(session, settlement.registration_id, DepositStatus.forfeited)
-    second = await _second_chance(session, principal, settlement) if settlement.attempt == 1 else None
+    second = await _second_chance(session, principal, settlement, now) if settlement.attempt == 1 else None
     listing_status = None
     if second is None:
         listing_status = await _unsell(session, settlement.listing_id)
@@ -237,7 +242,7 @@ async def default(session: AsyncSession, *, principal: Principal, settlement_id:
 
 
 async def _second_chance(
-    session: AsyncSession, principal: Principal, defaulted: Settlement
+    session: AsyncSession, principal: Principal, defaulted: Settlement, now: datetime
 ) -> Settlement | None:
     """The runner-up's settlement at his best bid (attempt 2), if his bid meets the reserve."""
     auction = await session.get(Auction, defaulted.auction_id)
@@ -259,7 +264,7 @@ async def _second_chance(
     applied = await _apply_deposit(session, registration)
     second = await _create(
         session, auction=auction, registration=registration, hammer_price=chosen.amount,
-        as_of=rules.utc_date(utcnow()), deposit=auction.deposit_amount if applied else Decimal(0),
+        as_of=rules.utc_date(now), deposit=auction.deposit_amount if applied else Decimal(0),
         bid_count=defaulted.bid_count, bid_trail_sha256=defaulted.bid_trail_sha256, attempt=2,
         second_chance_of_id=defaulted.id,
     )
@@ -284,6 +289,8 @@ async def _record(
         session, actor_id=principal.user_id, action=action, entity_type="settlement",
         entity_id=settlement.id, payload={"status": settlement.status.value} | extra,
     )
+    if action in notices.TOLD:
+        await notices.tell(session, settlement, action)
 
 
 # ---------------------------------------------------------------------- reading

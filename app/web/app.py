@@ -14,6 +14,7 @@ from app.web.routes import (
     console,
     dossier,
     listings,
+    notifications,
     operations,
     paperwork,
     room,
@@ -26,7 +27,7 @@ DOCS_ASSETS = "/static/swagger-ui"
 def mount(app: FastAPI) -> None:
     """Add the pages to the app (after the API: its routes are matched first)."""
     for module in (catalogue, room, auth, console, listings, operations, audit, sessions, paperwork,
-                   dossier):
+                   dossier, notifications):
         app.include_router(module.router)
     _mount_docs(app)
     app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")

@@ -25,6 +25,7 @@ COLLECTIONS = {
     "/users": "admin", "/settlements": "admin", "/audit/ledger": "admin",
     "/sessions": "admin", "/sessions/{session_id}/lots": "admin",
     "/sessions/{session_id}/registrations": "admin",
+    "/me/notifications": "admin", "/notifications/dead-letters": "admin",
 }
 JSON = {"Content-Type": "application/json"}
 

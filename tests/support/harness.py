@@ -106,6 +106,7 @@ class Rig:
         self.apis: list[Api] = []
         self.worker: subprocess.Popen | None = None
         self._logs = 0
+        self.extra_env: dict[str, str] = {}  # more settings for the processes started next
 
     # ------------------------------------------------------------------ processes
     def env(self) -> dict[str, str]:
@@ -122,7 +123,7 @@ class Rig:
             "TECHAUCTION_VAR_DIR": str(self.workdir / "var"),
             "PYTHONUNBUFFERED": "1",
         })
-        return env
+        return env | self.extra_env
 
     def _spawn(self, name: str, *args: str) -> subprocess.Popen:
         self._logs += 1

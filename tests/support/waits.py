@@ -1,5 +1,6 @@
 """Bounded waits for processes the tests start."""
 
+import asyncio
 import subprocess
 import time
 from collections.abc import Callable
@@ -18,3 +19,13 @@ def wait_for(
             raise RuntimeError(f"{what}: the process exited with {process.returncode}")
         time.sleep(0.05)
     raise TimeoutError(f"timed out after {timeout}s waiting for {what}")
+
+
+async def until(predicate: Callable[[], object], seconds: float, what: str) -> None:
+    """Poll predicate every 100 ms, letting the event loop run (in-test servers answer
+    meanwhile); TimeoutError after `seconds`."""
+    for _ in range(int(seconds * 10)):
+        if predicate():
+            return
+        await asyncio.sleep(0.1)
+    raise TimeoutError(f"timed out after {seconds}s waiting for {what}")

@@ -13,6 +13,7 @@ from app.auctions.events import subscribe
 from app.auctions.schemas import BidCreate
 from app.db import commit
 from app.errors import AppError, NotFound
+from app.notifications import watches
 from app.schemas import IdPath
 from app.security import Role
 from app.web.messages import message
@@ -39,8 +40,10 @@ async def room(page: PageDep, auction_id: IdPath) -> Response:
     lot_dossier = await dossier(page.db, principal=page.principal, auction=auction)
     notice = page.request.query_params.get("notice")
     error = page.request.query_params.get("error")
+    watching = page.user is not None and auction_id in await watches.watched(page.db, user_id=page.user.id)
     return page.render(
         "room.html", view=view, dossier=lot_dossier, idempotency_key=secrets.token_urlsafe(12),
+        watching=watching,
         notice=message(notice) if notice else None, error=message(error) if error else None,
     )
 
