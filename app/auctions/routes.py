@@ -5,7 +5,7 @@ from typing import Annotated
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
-from app.auctions import bidding, registrations, service
+from app.auctions import bidding, floor, registrations, service
 from app.auctions import events as feed
 from app.auctions.bid_route import BidRoute, IdempotencyKey
 from app.auctions.engine import Engine
@@ -16,6 +16,7 @@ from app.auctions.schemas import (
     AuctionOut,
     BidCreate,
     BidOut,
+    FloorBidCreate,
     RegistrationApprove,
     RegistrationOut,
 )
@@ -179,6 +180,21 @@ async def list_bids(
     staff = principal is not None and principal.is_staff_reader
     rows, cursor = await bidding.list_bids(session, auction=auction, page=page, staff=staff)
     return Page(items=[bidding.bid_out(b, principal) for b in rows], next_cursor=cursor)
+
+
+@bidders_router.post("/{auction_id}/floor-bids", status_code=201, response_model=BidOut)
+async def place_floor_bid(
+    request: Request, principal: AdminUser, auction_id: IdPath, data: FloorBidCreate,
+    idempotency_key: IdempotencyKey = None,
+) -> BidOut:
+    """A paddle's bid raised in the room, entered by the clerk (admin): the rules of an online
+    bid; the trail records channel floor and the clerk. 409 unknown_paddle for a paddle not
+    qualified in the auction."""
+    state = request.app.state
+    return await floor.place_floor_bid(
+        engine=state.engine, journal=state.journal, sessionmaker=state.sessionmaker,
+        clerk=principal, auction_id=auction_id, paddle=data.paddle, amount=data.amount,
+        idempotency_key=idempotency_key)
 
 
 @bidders_router.get("/{auction_id}/events", response_class=EventSourceResponse)

@@ -262,6 +262,8 @@ class Engine:
         idempotency_key: str | None = None,
         fingerprint: str | None = None,
         max_amount: int | None = None,
+        channel: str = "online",
+        clerk_id: object | None = None,
     ) -> BidResult:
         """Decide one bid atomically in Redis (idempotent per bidder and key).
 
@@ -269,7 +271,7 @@ class Engine:
         from); sealed: amount (replaces the bidder's earlier sealed bid); dutch: amount is
         optional, the most the bidder will pay; the bid takes the lot at the clock price.
         A request the kind cannot take (no amount in english, a proxy in sealed) raises
-        ValueError.
+        ValueError. channel (online, absentee, floor) and a floor bid's clerk go into the trail.
         """
         _check_money("amount", amount)
         _check_money("max_amount", max_amount)
@@ -281,10 +283,13 @@ class Engine:
             body: dict[str, Any] = {"amount": amount}
             if max_amount is not None:
                 body["max_amount"] = max_amount
+            if channel != "online":  # a key the clerk used is not the bidder's online request
+                body["channel"] = channel
             fingerprint = fingerprint_of(body)
         k = self.keys(auction_id)
         args = [_check_id("bidder_id", bidder_id), _arg(amount), idempotency_key or "",
-                fingerprint or "", _arg(max_amount)]
+                fingerprint or "", _arg(max_amount), _check_id("channel", channel),
+                "" if clerk_id is None else _check_id("clerk_id", clerk_id)]
         keys = [k.state, k.bidders, k.idem, k.events, k.bids, k.advanced, k.private]
         result = bid_result(await self._run(self._bid, keys, args))
         if isinstance(result, BidAccepted) and result.closed:
