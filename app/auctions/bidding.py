@@ -64,26 +64,9 @@ async def place_bid(
         raise Conflict(_MESSAGES.get(result.code, result.code), code=result.code,
                        extensions=_refusal_extras(result))
     assert isinstance(result, BidAccepted)
-    placed = result.placed or (PlacedBid(str(bidder), result.paddle, result.seq, result.amount,
-                                         result.ends_at_ms, result.extended, result.event_id,
-                                         False, channel.value),)
-    leading = placed[-1].seq
-    entries = [
-        BidEntry(
-            auction_id=auction_id, round_index=result.round_index, sequence=p.seq,
-            organization_id=int(p.bidder), paddle=p.paddle, amount=from_minor(p.amount),
-            placed_at=ms_to_datetime(result.placed_at_ms), ends_at=ms_to_datetime(p.ends_at_ms),
-            # a proxy's automatic bid belongs to the other bidder, placed by nobody's request
-            placed_by_id=principal.user_id if p.seq == result.seq else None,
-            idempotency_key=idempotency_key if p.seq == result.seq else None,
-            event_id=p.event_id,
-            # the leader's secret maximum, so a round rebuilt from SQL goes on bidding for him
-            proxy_max=from_minor(result.proxy_max) if p.seq == leading and result.proxy_max
-            else None,
-            channel=p.channel, clerk_id=clerk if p.seq == result.seq else None,
-        )
-        for p in placed
-    ]
+    entries = trail_entries(result, auction_id=auction_id, bidder=bidder, channel=channel,
+                            placed_by=principal.user_id, clerk=clerk,
+                            idempotency_key=idempotency_key)
     if len(entries) == 1:  # the usual case, without gather's task per awaitable
         ids = [await journal.record(entries[0])]
     else:
@@ -97,6 +80,33 @@ async def place_bid(
         placed_at=entry.placed_at, ends_at=entry.ends_at, channel=BidChannel(entry.channel),
         clerk_id=entry.clerk_id,
     )
+
+
+def trail_entries(
+    result: BidAccepted, *, auction_id: int, bidder: int, channel: BidChannel,
+    placed_by: int | None, clerk: int | None, idempotency_key: str | None,
+) -> list[BidEntry]:
+    """The trail rows of every bid an accepted request placed (its own, and a proxy's)."""
+    placed = result.placed or (PlacedBid(str(bidder), result.paddle, result.seq, result.amount,
+                                         result.ends_at_ms, result.extended, result.event_id,
+                                         False, channel.value),)
+    leading = placed[-1].seq
+    return [
+        BidEntry(
+            auction_id=auction_id, round_index=result.round_index, sequence=p.seq,
+            organization_id=int(p.bidder), paddle=p.paddle, amount=from_minor(p.amount),
+            placed_at=ms_to_datetime(result.placed_at_ms), ends_at=ms_to_datetime(p.ends_at_ms),
+            # a proxy's automatic bid belongs to the other bidder, placed by nobody's request
+            placed_by_id=placed_by if p.seq == result.seq else None,
+            idempotency_key=idempotency_key if p.seq == result.seq else None,
+            event_id=p.event_id,
+            # the leader's secret maximum, so a round rebuilt from SQL goes on bidding for him
+            proxy_max=from_minor(result.proxy_max) if p.seq == leading and result.proxy_max
+            else None,
+            channel=p.channel, clerk_id=clerk if p.seq == result.seq else None,
+        )
+        for p in placed
+    ]
 
 
 async def _replay_from_trail(

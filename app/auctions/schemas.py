@@ -2,7 +2,7 @@
 
 import re
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BeforeValidator,
@@ -195,6 +195,16 @@ class BidCreate(RequestModel):
 
     amount: Money | None = None
     max_amount: Money | None = Field(default=None, description="english proxy maximum (secret)")
+
+
+class AbsenteeOut(ResponseModel):
+    """An absentee maximum left before the lot opens: it bids for him from the opening."""
+
+    status: Literal["absentee"] = "absentee"
+    auction_id: int
+    paddle: str
+    max_amount: Money
+    updated_at: Timestamp
 
 
 class FloorBidCreate(RequestModel):
