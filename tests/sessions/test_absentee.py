@@ -23,13 +23,13 @@ async def absentee(client, auction_id: int, bidder, max_amount: str, key: str | 
 
 async def test_absentee_maxima_bid_from_the_opening(actors, client, app):
     institute = await actors.user(Role.institute)
-    alice, bob, carol, dave = [await actors.user(Role.enterprise) for _ in range(4)]
+    alice, bob, carol, dave, erin = [await actors.user(Role.enterprise) for _ in range(5)]
     sid = (await create_session(actors, starts_in=OPENS_IN))["id"]
     lot = (await add_lot(actors, sid, await approved_listing(actors, institute)))["auction_id"]
     sealed = (await add_lot(actors, sid, await approved_listing(actors, institute),
                             rounds=[{"kind": "sealed_first_price"}]))["auction_id"]
     await publish(actors, sid)
-    paddles = {who.email: (await qualify(actors, sid, who))["paddle"] for who in (alice, bob, carol)}
+    paddles = {who.email: (await qualify(actors, sid, who))["paddle"] for who in (alice, bob, carol, erin)}
 
     first = await absentee(client, lot, alice, "2100000.00", key="abs-1")
     assert first.status_code == 202, first.text
@@ -43,6 +43,7 @@ async def test_absentee_maxima_bid_from_the_opening(actors, client, app):
     replaced = await absentee(client, lot, alice, "2200000.00")
     assert replaced.status_code == 202 and replaced.json()["max_amount"] == "2200000.00"
     assert (await absentee(client, lot, carol, "1000000.00")).status_code == 202  # below the start
+    assert (await absentee(client, lot, erin, "2500000.00")).status_code == 202
 
     # refusals: an amount before the opening, another kind, the unqualified, a standalone auction
     early = await bid(client, lot, carol, "2000000.00")
@@ -59,29 +60,38 @@ async def test_absentee_maxima_bid_from_the_opening(actors, client, app):
     async with app.state.sessionmaker() as session:
         left = (await session.scalars(select(AbsenteeBid.max_amount).where(
             AbsenteeBid.auction_id == lot).order_by(AbsenteeBid.updated_at))).all()
-    assert [str(m) for m in left] == ["2200000.00", "2200000.00", "1000000.00"]
+    assert [str(m) for m in left] == ["2200000.00", "2200000.00", "1000000.00", "2500000.00"]
 
-    # the opening: bob's maximum first (at the start), then alice's equal one, which bob's holds
-    await _until_bids(client, lot, 3, within=OPENS_IN + 20)
+    # the opening: bob's maximum first (at the start), then alice's equal one, which bob's
+    # holds, carol's below the start bids nothing, erin's leads with its maximum in reserve
+    await _until_bids(client, lot, 4, within=OPENS_IN + 20)
     shown = (await client.get(f"{API}/auctions/{lot}")).json()
-    assert shown["leading_paddle"] == paddles[bob.email]
-    assert shown["current_price"] == "2200000.00"
+    assert shown["leading_paddle"] == paddles[erin.email]
+    assert shown["current_price"] == "2210000.00"
     bids = (await client.get(f"{API}/auctions/{lot}/bids")).json()["items"][::-1]
     assert [(b["paddle"], b["amount"], b["channel"]) for b in bids] == [
         (paddles[bob.email], "2000000.00", "absentee"),
         (paddles[alice.email], "2200000.00", "absentee"),
-        (paddles[bob.email], "2200000.00", "absentee")]
-    online = await bid(client, lot, carol, "2210000.00")
+        (paddles[bob.email], "2200000.00", "absentee"),
+        (paddles[erin.email], "2210000.00", "absentee")]
+    # Redis loses the round: rebuilt from SQL, erin's maximum still bids, still as absentee
+    keys = app.state.engine.keys(lot)
+    await app.state.engine.redis.delete(keys.state, keys.bids)
+    online = await bid(client, lot, carol, "2300000.00")
     assert online.status_code == 201 and online.json()["channel"] == "online"
     events = [e.fields for e in await app.state.engine.events_since(lot) if e.type == "bid"]
-    assert [e["channel"] for e in events] == ["absentee", "absentee", "absentee", "online"]
+    assert [(e["paddle"], e["channel"]) for e in events[-2:]] == [
+        (paddles[carol.email], "online"), (paddles[erin.email], "absentee")]
     async with app.state.sessionmaker() as session:
-        rows = (await session.execute(select(Bid.channel, Bid.placed_by_id).where(
+        rows = (await session.execute(select(Bid.channel, Bid.placed_by_id, Bid.amount).where(
             Bid.auction_id == lot).order_by(Bid.sequence))).all()
         applied = (await session.scalars(select(AbsenteeBid.applied_at).where(
             AbsenteeBid.auction_id == lot))).all()
-    assert [c for c, _ in rows] == [BidChannel.absentee] * 3 + [BidChannel.online]
-    assert rows[0][1] == bob.user_id and rows[1][1] == alice.user_id and rows[2][1] is None
+    assert [c for c, _, _ in rows] == [BidChannel.absentee] * 4 + [BidChannel.online,
+                                                                   BidChannel.absentee]
+    assert [p for _, p, _ in rows] == [bob.user_id, alice.user_id, None, erin.user_id,
+                                       carol.user_id, None]
+    assert str(rows[-1][2]) == "2310000.00"
     assert all(a is not None for a in applied)
     # once open, a maximum is a live proxy bid again (201), not an absentee
     live = await absentee(client, lot, alice, "2500000.00")

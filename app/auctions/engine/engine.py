@@ -109,7 +109,7 @@ def _spec_fields(spec: RoundSpec, final: bool) -> dict[str, str]:
 
 def round_json(
     spec: RoundSpec, round_index: int, *, final: bool, restore: RoundState | None,
-    leader_paddle: str | None, advanced: list[str] | None,
+    leader_paddle: str | None, advanced: list[str] | None, proxy_channel: str | None = None,
 ) -> str:
     """The one argument of open_round.lua: the round's state hash fields and what it restores."""
     state = restore or RoundState.initial(spec)
@@ -118,6 +118,8 @@ def round_json(
         "leader_paddle": (leader_paddle or "") if restore is not None else "",
         "bid_count": str(state.bid_count), "ends_at_ms": str(state.ends_at_ms),
         "proxy_max": _arg(state.proxy_max),
+        # the channel the leader's maximum came by (place_bid.lua gives it to his proxy's bids)
+        "proxy_channel": (proxy_channel or "") if restore is not None else "",
     }
     body: dict[str, Any] = {"round": str(round_index), "fields": fields,
                             "bids": [[b.bidder, f"{b.amount}:{b.seq}"] for b in state.bids]}
@@ -201,6 +203,7 @@ class Engine:
         restore: RoundState | None = None,
         leader_paddle: str | None = None,
         advanced: Iterable[object] | None = None,
+        proxy_channel: str | None = None,
     ) -> OpenResult:
         """Initialise a round once (restore rebuilds it from the durable trail); schedule it.
 
@@ -216,7 +219,8 @@ class Engine:
         _check_restore(spec, state, leader_paddle)
         ids = None if advanced is None else [_check_id("bidder_id", b) for b in advanced]
         args = [round_json(spec, round_index, final=final, restore=restore,
-                           leader_paddle=leader_paddle, advanced=ids)]
+                           leader_paddle=leader_paddle, advanced=ids,
+                           proxy_channel=proxy_channel)]
         k = self.keys(auction_id)
         status, index = map(as_text, await self._run(self._open, [k.state, k.bids, k.advanced], args))
         result = OpenResult(cast(OpenStatus, status), int(index))
