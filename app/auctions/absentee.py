@@ -45,11 +45,15 @@ async def _lock(session: AsyncSession, auction_id: int) -> None:
 
 async def leave(
     *, engine: Engine, sessionmaker: async_sessionmaker[AsyncSession], principal: Principal,
-    auction_id: int, max_amount: Decimal,
+    auction_id: int, max_amount: Decimal, idempotency_key: str | None = None,
 ) -> AbsenteeOut:
-    """Store (or replace) the bidder's absentee maximum on a lot not yet open."""
+    """Store (or replace) the bidder's absentee maximum on a lot not yet open; a retry with
+    the request's Idempotency-Key gets the first answer, even after the opening."""
     async with sessionmaker() as session:
         auction = await get_auction(session, auction_id=auction_id)
+        replay = await _replay(session, auction_id, principal, max_amount, idempotency_key)
+        if replay is not None:
+            return replay
         await _check_lot(session, auction)
         paddle = await session.scalar(select(Registration.paddle).where(
             Registration.auction_id == auction_id,
@@ -69,12 +73,47 @@ async def leave(
                               max_amount=max_amount, placed_by_id=principal.user_id)
             session.add(row)
         else:  # replaced: it ranks from now among equal maxima
-            row.max_amount, row.placed_by_id, row.updated_at = max_amount, principal.user_id, utcnow()
+            row.max_amount, row.placed_by_id, row.left_at = max_amount, principal.user_id, utcnow()
+        row.idempotency_key = idempotency_key
         await session.flush()
-        out = AbsenteeOut(auction_id=auction_id, paddle=paddle, max_amount=row.max_amount,
-                          updated_at=row.updated_at)
+        out = _out(row, paddle)
         await session.commit()
     return out
+
+
+async def replayed(
+    *, sessionmaker: async_sessionmaker[AsyncSession], principal: Principal, auction_id: int,
+    max_amount: Decimal, idempotency_key: str,
+) -> AbsenteeOut | None:
+    """The first answer to a keyed maximum left as an absentee bid, if it was one."""
+    async with sessionmaker() as session:
+        return await _replay(session, auction_id, principal, max_amount, idempotency_key)
+
+
+def _out(row: AbsenteeBid, paddle: str) -> AbsenteeOut:
+    return AbsenteeOut(auction_id=row.auction_id, paddle=paddle, max_amount=row.max_amount,
+                       left_at=row.left_at)
+
+
+async def _replay(session: AsyncSession, auction_id: int, principal: Principal,
+                  max_amount: Decimal, key: str | None) -> AbsenteeOut | None:
+    """The first answer to a keyed request already stored; 409 if the key came with another
+    maximum; None for a new request."""
+    if key is None:
+        return None
+    row = await session.scalar(select(AbsenteeBid).where(
+        AbsenteeBid.auction_id == auction_id,
+        AbsenteeBid.organization_id == principal.organization_id,
+        AbsenteeBid.idempotency_key == key))
+    if row is None:
+        return None
+    if row.max_amount != max_amount:
+        raise Conflict("This Idempotency-Key was used with another request body.",
+                       code="idempotency_key_reused")
+    paddle = await session.scalar(select(Registration.paddle).where(
+        Registration.auction_id == auction_id,
+        Registration.organization_id == principal.organization_id))
+    return _out(row, paddle)
 
 
 async def _check_lot(session: AsyncSession, auction: Auction) -> None:
@@ -103,7 +142,7 @@ async def apply_opening(
         await _lock(session, auction_id)
         rows = (await session.scalars(select(AbsenteeBid).where(
             AbsenteeBid.auction_id == auction_id, AbsenteeBid.applied_at.is_(None))
-            .order_by(AbsenteeBid.updated_at, AbsenteeBid.id))).all()
+            .order_by(AbsenteeBid.left_at, AbsenteeBid.id))).all()
         entries: list[BidEntry] = []
         waiting = 0
         for row in rows:

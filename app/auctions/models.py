@@ -209,7 +209,7 @@ class Bid(IdMixin, Base):
 
 class AbsenteeBid(IdMixin, TimestampMixin, Base):
     """A qualified bidder's proxy maximum left before an english lot opens (one per bidder,
-    replaceable until the opening); applied at the opening in updated_at order, so of equal
+    replaceable until the opening); applied at the opening in left_at order, so of equal
     maxima the earlier one leads."""
 
     __tablename__ = "absentee_bids"
@@ -218,5 +218,9 @@ class AbsenteeBid(IdMixin, TimestampMixin, Base):
     auction_id: Mapped[int] = mapped_column(ForeignKey("auctions.id", ondelete="RESTRICT"))
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="RESTRICT"))
     max_amount: Mapped[Decimal]
+    # when the maximum in force was left (a replacement's time): the order of application
+    left_at: Mapped[datetime] = mapped_column(default=utcnow)
     placed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # the request's Idempotency-Key: its retry is answered as first, even once the lot opened
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
     applied_at: Mapped[datetime | None]

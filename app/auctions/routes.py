@@ -51,6 +51,12 @@ async def place_bid(
     bid = partial(bidding.place_bid, engine=state.engine, journal=state.journal,
                   sessionmaker=state.sessionmaker, principal=principal, auction_id=auction_id,
                   amount=data.amount, max_amount=data.max_amount, idempotency_key=idempotency_key)
+    if data.max_amount is not None and idempotency_key is not None:  # a retry of an absentee bid
+        left = await absentee.replayed(sessionmaker=state.sessionmaker, principal=principal,
+                                       auction_id=auction_id, max_amount=data.max_amount,
+                                       idempotency_key=idempotency_key)
+        if left is not None:
+            return Response(left.model_dump_json(), status_code=202, media_type="application/json")
     try:
         placed = await bid()
     except Conflict as exc:
@@ -59,7 +65,8 @@ async def place_bid(
         try:  # before an english lot opens, a maximum is left as an absentee bid (202)
             left = await absentee.leave(engine=state.engine, sessionmaker=state.sessionmaker,
                                         principal=principal, auction_id=auction_id,
-                                        max_amount=data.max_amount)
+                                        max_amount=data.max_amount,
+                                        idempotency_key=idempotency_key)
         except absentee.LotOpened:
             placed = await bid()
         else:

@@ -204,7 +204,7 @@ class AbsenteeOut(ResponseModel):
     auction_id: int
     paddle: str
     max_amount: Money
-    updated_at: Timestamp
+    left_at: Timestamp = Field(description="when this maximum was left (a replacement's time)")
 
 
 class FloorBidCreate(RequestModel):

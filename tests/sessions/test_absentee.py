@@ -33,9 +33,9 @@ async def test_absentee_maxima_bid_from_the_opening(actors, client, app):
 
     first = await absentee(client, lot, alice, "2100000.00", key="abs-1")
     assert first.status_code == 202, first.text
-    assert first.json() | {"updated_at": None} == {
+    assert first.json() | {"left_at": None} == {
         "status": "absentee", "auction_id": lot, "paddle": paddles[alice.email],
-        "max_amount": "2100000.00", "updated_at": None}
+        "max_amount": "2100000.00", "left_at": None}
     retried = await absentee(client, lot, alice, "2100000.00", key="abs-1")
     assert retried.status_code == 202 and retried.json()["max_amount"] == "2100000.00"
     assert (await absentee(client, lot, bob, "2200000.00")).status_code == 202
@@ -43,7 +43,8 @@ async def test_absentee_maxima_bid_from_the_opening(actors, client, app):
     replaced = await absentee(client, lot, alice, "2200000.00")
     assert replaced.status_code == 202 and replaced.json()["max_amount"] == "2200000.00"
     assert (await absentee(client, lot, carol, "1000000.00")).status_code == 202  # below the start
-    assert (await absentee(client, lot, erin, "2500000.00")).status_code == 202
+    erin_left = await absentee(client, lot, erin, "2500000.00", key="abs-erin")
+    assert erin_left.status_code == 202
 
     # refusals: an amount before the opening, another kind, the unqualified, a standalone auction
     early = await bid(client, lot, carol, "2000000.00")
@@ -59,7 +60,7 @@ async def test_absentee_maxima_bid_from_the_opening(actors, client, app):
     assert (await client.get(f"{API}/auctions/{lot}/bids")).json()["items"] == []
     async with app.state.sessionmaker() as session:
         left = (await session.scalars(select(AbsenteeBid.max_amount).where(
-            AbsenteeBid.auction_id == lot).order_by(AbsenteeBid.updated_at))).all()
+            AbsenteeBid.auction_id == lot).order_by(AbsenteeBid.left_at))).all()
     assert [str(m) for m in left] == ["2200000.00", "2200000.00", "1000000.00", "2500000.00"]
 
     # the opening: bob's maximum first (at the start), then alice's equal one, which bob's
@@ -93,6 +94,11 @@ async def test_absentee_maxima_bid_from_the_opening(actors, client, app):
                                        carol.user_id, None]
     assert str(rows[-1][2]) == "2310000.00"
     assert all(a is not None for a in applied)
+    # a keyed absentee request retried after the opening gets its first answer; another body 409
+    again = await absentee(client, lot, erin, "2500000.00", key="abs-erin")
+    assert again.status_code == 202 and again.json() == erin_left.json()
+    reused = await absentee(client, lot, erin, "2600000.00", key="abs-erin")
+    assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused"
     # once open, a maximum is a live proxy bid again (201), not an absentee
     live = await absentee(client, lot, alice, "2500000.00")
     assert live.status_code == 201 and live.json()["channel"] == "online"
