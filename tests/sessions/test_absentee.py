@@ -111,3 +111,21 @@ async def _until_bids(client, auction_id: int, count: int, *, within: float) -> 
             return
         await asyncio.sleep(0.2)
     raise TimeoutError(f"fewer than {count} bids after {within} s")
+
+
+async def test_a_live_lot_waiting_for_its_turn_takes_absentee_bids(actors, client):
+    bidder = await actors.user(Role.enterprise)
+    sid = (await create_session(actors, mode="live", lot_duration_seconds=3, lot_gap_seconds=1))["id"]
+    lots = [(await add_lot(actors, sid, await approved_listing(actors)))["auction_id"]
+            for _ in range(2)]
+    await publish(actors, sid)
+    paddle = (await qualify(actors, sid, bidder))["paddle"]
+    queued = (await client.get(f"{API}/sessions/{sid}")).json()["lots"][1]
+    assert queued["status"] == "queued" and queued["opens_at"] is None
+    left = await absentee(client, lots[1], bidder, "2300000.00")
+    assert left.status_code == 202 and left.json()["paddle"] == paddle
+    await _until_bids(client, lots[1], 1, within=30)  # lot 1 closes, lot 2 opens and bids
+    (placed,) = (await client.get(f"{API}/auctions/{lots[1]}/bids")).json()["items"]
+    assert (placed["paddle"], placed["amount"], placed["channel"]) == (paddle, "2000000.00",
+                                                                       "absentee")
+    assert (await client.get(f"{API}/auctions/{lots[0]}/bids")).json()["items"] == []
