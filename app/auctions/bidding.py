@@ -56,7 +56,7 @@ async def place_bid(
         # Redis may have lost the key (restart, FLUSHALL): the durable trail still knows it.
         replay = await _replay_from_trail(
             sessionmaker, auction_id=auction_id, principal=principal, bidder_id=bidder,
-            amount=amount, max_amount=max_amount, idempotency_key=idempotency_key,
+            amount=amount, max_amount=max_amount, idempotency_key=idempotency_key, channel=channel,
         )
         if replay is not None:
             return replay
@@ -112,6 +112,7 @@ def trail_entries(
 async def _replay_from_trail(
     sessionmaker: async_sessionmaker[AsyncSession], *, auction_id: int, principal: Principal,
     bidder_id: int, amount: Decimal | None, max_amount: Decimal | None, idempotency_key: str,
+    channel: BidChannel = BidChannel.online,
 ) -> BidOut | None:
     """The first answer to this key if its bid is in SQL; 409 if the key came with another body.
 
@@ -136,7 +137,7 @@ async def _replay_from_trail(
         matches = amount is None or bid.amount <= amount
     else:
         matches = bid.amount == amount
-    if not matches:
+    if not matches or bid.channel != channel:  # the clerk's key is not the bidder's own
         code = "idempotency_key_reused"
         raise Conflict(_MESSAGES[code], code=code)
     out = bid_out(bid, principal)

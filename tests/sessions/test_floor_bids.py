@@ -44,24 +44,36 @@ async def test_floor_bids_in_a_session_lot_share_the_rules_and_trail(actors, cli
     # an online bid answers the floor one
     online = await bid(client, auction_id, bob, "2010000.00")
     assert online.status_code == 201 and online.json()["channel"] == "online"
-    too_low = await floor_bid(actors, auction_id, room, "2015000.00")
+    # the bidder's own key is not the clerk's: the same key and amount from the floor is refused
+    keyed = await client.post(f"{API}/auctions/{auction_id}/bids", json={"amount": "2020000.00"},
+                              headers=alice.headers | {"Idempotency-Key": "mine"})
+    assert keyed.status_code == 201, keyed.text
+    reused = await floor_bid(actors, auction_id, room, "2020000.00", key="mine")
+    assert reused.status_code == 409 and reused.json()["code"] == "idempotency_key_reused"
+    online = await bid(client, auction_id, bob, "2030000.00")
+    assert online.status_code == 201
+    await app.state.engine.redis.delete(app.state.engine.keys(auction_id).idem)  # keys lost
+    from_trail = await floor_bid(actors, auction_id, room, "2020000.00", key="mine")
+    assert from_trail.status_code == 409 and from_trail.json()["code"] == "idempotency_key_reused"
+    too_low = await floor_bid(actors, auction_id, room, "2035000.00")
     assert too_low.status_code == 409 and too_low.json()["code"] == "bid_too_low"
-    assert too_low.json()["minimum_next_bid"] == "2020000.00"
+    assert too_low.json()["minimum_next_bid"] == "2040000.00"
 
     # the trail: SQL, the bid API (clerk to staff only), the public event stream
     async with app.state.sessionmaker() as session:
         rows = (await session.execute(select(Bid.sequence, Bid.channel, Bid.clerk_id).where(
             Bid.auction_id == auction_id).order_by(Bid.sequence))).all()
-    assert rows == [(1, BidChannel.floor, actors.admin.user_id), (2, BidChannel.online, None)]
+    assert rows == [(1, BidChannel.floor, actors.admin.user_id), (2, BidChannel.online, None),
+                    (3, BidChannel.online, None), (4, BidChannel.online, None)]
     public = (await client.get(f"{API}/auctions/{auction_id}/bids")).json()["items"]
-    assert [(b["channel"], b["clerk_id"]) for b in public] == [("online", None), ("floor", None)]
+    assert [(b["channel"], b["clerk_id"]) for b in public][-2:] == [("online", None), ("floor", None)]
     staff = (await client.get(f"{API}/auctions/{auction_id}/bids",
                               headers=actors.admin.headers)).json()["items"]
-    assert staff[1]["clerk_id"] == actors.admin.user_id
+    assert staff[-1]["clerk_id"] == actors.admin.user_id
     events = await app.state.engine.events_since(auction_id)
     bids = [e.fields for e in events if e.type == "bid"]
     assert [(f["channel"], f.get("clerk")) for f in bids] == [
-        ("floor", str(actors.admin.user_id)), ("online", None)]
+        ("floor", str(actors.admin.user_id)), ("online", None), ("online", None), ("online", None)]
 
 
 async def test_floor_bid_refusals_change_nothing(actors, client, app):
