@@ -30,10 +30,9 @@ async def forget(engine: Engine, *, session_id: int, auction_id: int, lot_number
     await engine.redis.zrem(_key(engine), f"{session_id}:{auction_id}:{lot_number}")
 
 
-async def emit_due(engine: Engine, sessionmaker: async_sessionmaker[AsyncSession] | None = None
-                   ) -> int:
-    """Tell lot_opened for every watched lot now open, its absentee maxima applied first
-    (with a sessionmaker: the worker); how many were told."""
+async def emit_due(engine: Engine, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Tell lot_opened for every watched lot now open, its absentee maxima applied first;
+    how many were told."""
     now_ms = await engine.server_time_ms()
     key, told = _key(engine), 0
     for member in map(as_text, await engine.redis.zrangebyscore(key, "-inf", now_ms, start=0,
@@ -49,7 +48,7 @@ async def emit_due(engine: Engine, sessionmaker: async_sessionmaker[AsyncSession
         if snap.round_index == 0 and not snap.state.closed and snap.now_ms < snap.spec.starts_at_ms:
             await engine.redis.zadd(key, {member: snap.spec.starts_at_ms})  # moved by a pause
             continue
-        if sessionmaker is not None and not snap.state.closed and await absentee.apply_opening(
+        if not snap.state.closed and await absentee.apply_opening(
                 engine=engine, sessionmaker=sessionmaker, auction_id=auction_id):
             await engine.redis.zadd(key, {member: now_ms + RECHECK_MS})  # some wait on
             continue
