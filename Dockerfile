@@ -11,6 +11,9 @@ FROM python:3.11-slim
 # PYTHONPATH: run the app from /app, where alembic.ini and migrations/ sit beside it.
 ENV PATH=/opt/venv/bin:$PATH PYTHONPATH=/app PYTHONUNBUFFERED=1 TECHAUCTION_ENV=production \
     TECHAUCTION_VAR_DIR=/var/lib/techauction
+# Noto Sans CJK: the signed PDFs embed a subset of it (app/paperwork, docs/decisions/0015).
+RUN apt-get update && apt-get install -y --no-install-recommends fonts-noto-cjk \
+    && rm -rf /var/lib/apt/lists/*
 RUN useradd --system --uid 10001 --home-dir /app techauction \
     && mkdir -p /var/lib/techauction && chown techauction /var/lib/techauction
 COPY --from=build /opt/venv /opt/venv

@@ -378,5 +378,22 @@ def verify_export(
     )
 
 
+@app.command("verify-pdf")
+def verify_pdf(
+    file: Annotated[Path, typer.Argument(help="a signed confirmation or auction record (PDF)")],
+    cert: Annotated[Path | None, typer.Option(
+        "--cert", help="trusted platform certificate (PEM); default: the configured one")] = None,
+    ledger: Annotated[bool, typer.Option(
+        "--ledger", help="also look the SHA-256 up in the configured database's audit ledger")] = False,
+) -> None:
+    """Check a signed PDF offline: the platform's signature and that no byte changed. Prints
+    signer, signing time and SHA-256; exit 0 only when intact (1 otherwise)."""
+    from app.paperwork import verify_cli
+
+    code = verify_cli.run(file, cert=cert, ledger=ledger, settings=get_settings(), say=console.print)
+    if code:
+        raise typer.Exit(code)
+
+
 if __name__ == "__main__":
     app()

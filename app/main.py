@@ -17,6 +17,9 @@ from app.audit.routes import router as audit_router
 from app.closing.closer import run_closer
 from app.closing.routes import router as result_router
 from app.db import create_engine, create_sessionmaker
+from app.documents.routes import CONSOLE_UPLOAD_PATH as DOCUMENT_CONSOLE_PATH
+from app.documents.routes import UPLOAD_PATH as DOCUMENT_UPLOAD_PATH
+from app.documents.routes import router as documents_router
 from app.errors import PROBLEM_RESPONSES, install_error_handlers
 from app.exports.routes import router as export_router
 from app.feed.hub import Hub, Limits, create_feed_redis
@@ -25,6 +28,8 @@ from app.identity.service import token_versions
 from app.listings.routes import router as listings_router
 from app.logging import configure_logging
 from app.middleware import BodySizeLimit, RequestMetrics, SecurityHeaders, ServerErrors
+from app.paperwork.routes import router as paperwork_router
+from app.questions.routes import router as questions_router
 from app.ratelimit import RateLimiter
 from app.redis import create_redis, redis_url_or_embedded
 from app.security import TokenCache
@@ -111,12 +116,16 @@ def create_app(settings: Settings | None = None) -> FastAPI:
     # the last added is the outermost
     app.add_middleware(ServerErrors)
     app.add_middleware(RequestMetrics, api_prefix=API_PREFIX)
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    # a document upload: its file plus the form's few fields and boundaries
+    upload_limit = settings.document_max_bytes + 64 * 1024
+    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes, larger=(
+        (DOCUMENT_UPLOAD_PATH, upload_limit), (DOCUMENT_CONSOLE_PATH, upload_limit)))
     app.add_middleware(SecurityHeaders)
     mount_bid_route(app, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     for router in (
         auctions_router, result_router, bidders_router, identity_router, listings_router,
         settlements_router, audit_router, export_router, sessions_router, lots_router,
+        paperwork_router, documents_router, questions_router,
     ):
         app.include_router(router, prefix=API_PREFIX, responses=PROBLEM_RESPONSES)
     app.include_router(ops.router)

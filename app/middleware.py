@@ -1,6 +1,7 @@
 """ASGI middleware: security headers, request body limit, Prometheus request metrics, and
 the last resort for unexpected errors."""
 
+import re
 import time
 from functools import lru_cache
 from typing import Any
@@ -79,14 +80,24 @@ class ServerErrors:
 class BodySizeLimit:
     """Refuse request bodies over max_bytes with 413 before they reach a route."""
 
-    def __init__(self, app: ASGIApp, *, max_bytes: int) -> None:
+    def __init__(
+        self, app: ASGIApp, *, max_bytes: int, larger: tuple[tuple[str, int], ...] = ()
+    ) -> None:
         self.app = app
         self.max_bytes = max_bytes
+        # (path pattern, limit): routes that take more (document uploads, which stream and
+        # cap their bodies themselves: app/documents/upload.py)
+        self.larger = tuple((re.compile(pattern), BodySizeLimit(app, max_bytes=limit))
+                            for pattern, limit in larger)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        for pattern, limited in self.larger:
+            if pattern.match(scope["path"]):
+                await limited(scope, receive, send)
+                return
         declared = dict(scope["headers"]).get(b"content-length")
         if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
             await self._refuse(scope, receive, send)

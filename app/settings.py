@@ -6,6 +6,7 @@ import time
 from enum import StrEnum
 from functools import lru_cache
 from pathlib import Path
+from typing import Literal
 
 from pydantic import Field, PrivateAttr, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -68,6 +69,15 @@ class Settings(BaseSettings):
     # Ed25519 key signing export manifests: PKCS#8 PEM, or base64 of the raw 32-byte seed.
     # Required in production; elsewhere one is generated once under var_dir (mode 0600).
     signing_key: SecretStr | None = None
+    # The PDF signature's ECDSA key and X.509 certificate, both in this one PEM file
+    # (app/paperwork/signing.py); unset: a self-signed pair is made once under var_dir.
+    pdf_signing_file: Path | None = None
+    # Lot documents (app/documents): the largest upload (its route is exempt from
+    # max_body_bytes), and where the bytes live: "files" under var_dir (one machine: the
+    # embedded default) or "database" (chunked rows in SQL, shared by every API machine: the
+    # production default; docs/decisions/0012-document-storage.md).
+    document_max_bytes: int = Field(default=50 * 1024 * 1024, ge=1024)
+    document_store: Literal["files", "database"] | None = None
     _jwt_key: str | None = PrivateAttr(default=None)
 
     @field_validator("database_url")
@@ -125,6 +135,13 @@ class Settings(BaseSettings):
         if self.closer_in_api is None:
             return self.env is Environment.embedded
         return self.closer_in_api
+
+    @property
+    def documents_in_database(self) -> bool:
+        """Whether document bytes go into SQL (production default) or files under var_dir."""
+        if self.document_store is None:
+            return self.env is Environment.production
+        return self.document_store == "database"
 
     def jwt_key(self) -> str:
         """The JWT signing secret; outside production one is generated and kept under var_dir."""

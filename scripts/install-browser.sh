@@ -1,12 +1,15 @@
 #!/usr/bin/env bash
 # Install the headless browser the end-to-end tests drive (tests/web): Debian's chromium and
-# CJK fonts for the Chinese pages. Playwright's own browser download is never used.
+# CJK fonts for the Chinese pages (and the signed PDFs, app/paperwork, which embed them), and
+# poppler-utils (pdfsig, pdftotext, pdftoppm) that the PDF tests check the documents with.
+# Playwright's own browser download is never used.
 # Idempotent: does nothing when both are present. Needs root (or sudo) to install.
 set -euo pipefail
 
 need=()
 command -v chromium >/dev/null 2>&1 || [ -x /usr/bin/chromium ] || need+=(chromium)
 fc-list 2>/dev/null | grep -qi "noto sans cjk" || need+=(fonts-noto-cjk)
+command -v pdfsig >/dev/null 2>&1 || need+=(poppler-utils)
 if [ ${#need[@]} -eq 0 ]; then
     exit 0
 fi

@@ -11,6 +11,7 @@ import hashlib
 import json
 import os
 import tempfile
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -47,8 +48,9 @@ def key_id(key: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw_public_key(key)).hexdigest()
 
 
-def read_or_create_key(path: Path) -> str:
-    """The PEM key kept in path; made once, atomically (link(2) refuses to overwrite), mode 0600."""
+def read_or_create_key(path: Path, make: Callable[[], str] | None = None) -> str:
+    """The PEM key kept in path; made once (by make, default a new Ed25519 key), atomically
+    (link(2) refuses to overwrite), mode 0600."""
     if path.exists():
         return path.read_text()
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -56,7 +58,7 @@ def read_or_create_key(path: Path) -> str:
     try:
         os.fchmod(fd, 0o600)
         with os.fdopen(fd, "w") as handle:
-            handle.write(private_key_pem(Ed25519PrivateKey.generate()))
+            handle.write(make() if make else private_key_pem(Ed25519PrivateKey.generate()))
             handle.flush()
             os.fsync(handle.fileno())
         try:

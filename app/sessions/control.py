@@ -27,7 +27,7 @@ from app.sessions.service import get_session, lots_of
 from app.settlements import service as settlements
 
 log = structlog.get_logger()
-ACTIVE = (AuctionStatus.scheduled, AuctionStatus.open)
+ACTIVE = lifecycle.ACTIVE
 REPAIR_BATCH = 100
 
 

@@ -19,6 +19,8 @@ from app.sessions.service import open_lot_count, place_lot
 
 log = structlog.get_logger()
 
+ACTIVE = (AuctionStatus.scheduled, AuctionStatus.open)  # a lot's SQL status until it closes
+
 
 async def lot_closed(session: AsyncSession, *, engine: Engine, auction_id: int,
                      opens_next: bool = True) -> None:
@@ -64,7 +66,7 @@ async def open_next_lot(session: AsyncSession, *, engine: Engine, event: Auction
         select(Auction).where(Auction.session_id == event.id, Auction.lot_hold == LotHold.queued)
         .order_by(Auction.lot_number).limit(1)
     )
-    if following is None:
+    if following is None or await _a_lot_runs(session, session_id=event.id):
         return False
     claimed = await session.execute(
         update(Auction).where(Auction.id == following.id, Auction.lot_hold == LotHold.queued)
@@ -84,6 +86,15 @@ async def open_next_lot(session: AsyncSession, *, engine: Engine, event: Auction
     after_commit(session, lambda: _load(session, engine, event.id, following, slot.opens_ms))
     log.info("session_lot_opened", session_id=event.id, auction_id=following.id)
     return True
+
+
+async def _a_lot_runs(session: AsyncSession, *, session_id: int) -> bool:
+    """Whether a lot of the session is in the engine and not yet closed: then none opens. With
+    the claim below, racing closers open one lot: one that saw an earlier claim committed sees
+    its lot running, one that did not is stopped by the claim's row lock."""
+    return bool(await session.scalar(select(Auction.id).where(
+        Auction.session_id == session_id, Auction.status.in_(ACTIVE), Auction.lot_hold.is_(None)
+    ).limit(1)))
 
 
 async def _load(session: AsyncSession, engine: Engine, session_id: int, lot: Auction,

@@ -7,14 +7,26 @@ from fastapi.staticfiles import StaticFiles
 from starlette.responses import HTMLResponse, Response
 
 from app.web.page import STATIC, PageError, get_page
-from app.web.routes import audit, auth, catalogue, console, listings, operations, room, sessions
+from app.web.routes import (
+    audit,
+    auth,
+    catalogue,
+    console,
+    dossier,
+    listings,
+    operations,
+    paperwork,
+    room,
+    sessions,
+)
 
 DOCS_ASSETS = "/static/swagger-ui"
 
 
 def mount(app: FastAPI) -> None:
     """Add the pages to the app (after the API: its routes are matched first)."""
-    for module in (catalogue, room, auth, console, listings, operations, audit, sessions):
+    for module in (catalogue, room, auth, console, listings, operations, audit, sessions, paperwork,
+                   dossier):
         app.include_router(module.router)
     _mount_docs(app)
     app.mount(DOCS_ASSETS, StaticFiles(directory=swagger_ui_bundle.swagger_ui_path), name="swagger")

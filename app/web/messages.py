@@ -32,6 +32,12 @@ MESSAGES: dict[str, str] = {
     "payment_confirmed": N_("The payment is recorded: the settlement is paid."),
     "settlement_completed": N_("The settlement is completed."),
     "settlement_defaulted": N_("The settlement is defaulted: the deposit is forfeited."),
+    "terms_accepted": N_("You accepted the confidentiality terms: the data room is open to you "
+                         "once you are qualified."),
+    "question_sent": N_("Your question is sent; its answer will be public, without your name."),
+    "question_answered": N_("The answer is published."),
+    "document_uploaded": N_("The document is uploaded."),
+    "document_deleted": N_("The document is removed."),
     # refusals (the API's codes)
     "bid_too_low": N_("The bid is below the minimum next bid."),
     "auction_closed": N_("The auction is closed."),
@@ -71,6 +77,21 @@ MESSAGES: dict[str, str] = {
     "registration_closed": N_("Registration has closed for this session."),
     "validation_error": N_("Some of what you entered is not valid."),
     "forbidden_role": N_("Your role may not do this."),
+    "data_room_closed": N_("The data room opens to qualified bidders who accepted the "
+                           "confidentiality terms."),
+    "not_registered": N_("Register for this auction first."),
+    "already_answered": N_("This question is already answered."),
+    "invalid_question": N_("Write a question of 5 to 2000 characters."),
+    "invalid_answer": N_("Write an answer of at most 5000 characters."),
+    "payload_too_large": N_("The file is too large."),
+    "unsupported_document_type": N_("Documents must be PDF, PNG or JPEG files."),
+    "upload_truncated": N_("The upload was cut off: send the file again."),
+    "malformed_upload": N_("The upload could not be read: send the file again."),
+    "file_missing": N_("Choose a file to upload."),
+    "invalid_document_fields": N_("Choose the document's kind and who may see it."),
+    "listing_closed": N_("The documents of this listing can no longer change."),
+    "document_not_found": N_("There is no such document."),
+    "question_not_found": N_("There is no such question."),
     "error": N_("The request could not be completed."),
 }
 

@@ -5,6 +5,7 @@ import asyncio
 
 from sqlalchemy import func, select, update
 
+from app.auctions.models import Auction, AuctionOutcome, AuctionStatus
 from app.audit.models import LedgerEntry
 from app.db import commit
 from app.sessions import lifecycle
@@ -18,6 +19,10 @@ async def test_racing_closers_open_the_next_live_lot_once(actors, client, app):
     for _ in range(3):
         await add_lot(actors, sid, await approved_listing(actors))
     await publish(actors, sid)
+    async with app.state.sessionmaker() as session:  # as if lot 1's close had just been recorded
+        await session.execute(update(Auction).where(Auction.session_id == sid, Auction.lot_number == 1)
+                              .values(status=AuctionStatus.closed, outcome=AuctionOutcome.unsold))
+        await session.commit()
 
     async def closer() -> bool:
         async with app.state.sessionmaker() as session:
@@ -27,6 +32,7 @@ async def test_racing_closers_open_the_next_live_lot_once(actors, client, app):
             return opened
 
     assert sorted(await asyncio.gather(closer(), closer(), closer())) == [False, False, True]
+    assert not await closer()  # lot 2 runs: lot 3 waits for its close
     body = (await client.get(f"{API}/sessions/{sid}")).json()
     assert [lot["opens_at"] is not None for lot in body["lots"]] == [True, True, False]
     async with app.state.sessionmaker() as session:

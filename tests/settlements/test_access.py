@@ -7,23 +7,15 @@ from datetime import UTC, datetime, timedelta
 import pytest
 
 from app.identity.models import Organization
-from app.security import Role
 from tests.accounts.support import registration_code
 from tests.support.auctions import API
-from tests.support.settlements import close, run_auction, settled, verify_ok
+from tests.support.settlements import close, run_auction, sale_world, verify_ok
 
 
 @pytest.fixture
 async def world(app, actors):
     """One settled sale (winner bob, loser alice) plus outsiders of every role."""
-    sale, s = await settled(app, actors, [("alice", "2000000.00"), ("bob", "2010000.00")])
-    return {
-        "sale": sale, "settlement": s,
-        "admin": actors.admin, "auditor": await actors.user(Role.auditor),
-        "owner": sale.institute, "other_institute": await actors.user(Role.institute),
-        "buyer": sale.bidders["bob"], "loser": sale.bidders["alice"],
-        "outsider": await actors.user(Role.enterprise),
-    }
+    return await sale_world(app, actors, [("alice", "2000000.00"), ("bob", "2010000.00")])
 
 
 READERS = {"admin": True, "auditor": True, "owner": True, "buyer": True,

@@ -101,3 +101,15 @@ async def verify_ok(client, headers) -> dict:
     body = (await client.get(f"{API}/audit/verify", headers=headers)).json()
     assert body["ok"] is True, body
     return body
+
+
+async def sale_world(app, actors: Actors, bids: list[tuple[str, str]]) -> dict:
+    """One settled sale (winner bob, loser alice, by bids) plus outsiders of every role."""
+    sale, s = await settled(app, actors, bids)
+    return {
+        "sale": sale, "settlement": s,
+        "admin": actors.admin, "auditor": await actors.user(Role.auditor),
+        "owner": sale.institute, "other_institute": await actors.user(Role.institute),
+        "buyer": sale.bidders["bob"], "loser": sale.bidders["alice"],
+        "outsider": await actors.user(Role.enterprise),
+    }

@@ -19,6 +19,7 @@ from app.web.messages import message
 from app.web.page import Page, PageDep
 from app.web.views.audit import audit_filters
 from app.web.views.console import workspace
+from app.web.views.dossier import desk
 
 router = APIRouter(include_in_schema=False)
 
@@ -32,8 +33,12 @@ async def console(page: PageDep) -> Response:
     space = await workspace(page.db, page.principal, page.request.app.state.engine,
                             filters.settlements if filters else None)
     error = query.get("error") or (filters.error if filters else None)
+    lot_desk = None
+    if page.principal.role is Role.institute:  # documents and questions of its listings
+        lot_desk = await desk(page.db, principal=page.principal,
+                              listing_ids=[listing.id for listing in space.listings])
     return page.render(
-        f"console/{space.role}.html", space=space, filters=filters,
+        f"console/{space.role}.html", space=space, filters=filters, desk=lot_desk,
         notice=message(query.get("notice")), error=message(error),
     )
 

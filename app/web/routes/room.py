@@ -18,6 +18,7 @@ from app.security import Role
 from app.web.messages import message
 from app.web.page import PageDep, PageError
 from app.web.views import room as room_view
+from app.web.views.dossier import dossier
 
 router = APIRouter(include_in_schema=False)
 
@@ -35,10 +36,11 @@ async def room(page: PageDep, auction_id: IdPath) -> Response:
     state = page.request.app.state
     view = await room_view.room(page.db, engine=state.engine, principal=page.principal,
                                 auction=auction)
+    lot_dossier = await dossier(page.db, principal=page.principal, auction=auction)
     notice = page.request.query_params.get("notice")
     error = page.request.query_params.get("error")
     return page.render(
-        "room.html", view=view, idempotency_key=secrets.token_urlsafe(12),
+        "room.html", view=view, dossier=lot_dossier, idempotency_key=secrets.token_urlsafe(12),
         notice=message(notice) if notice else None, error=message(error) if error else None,
     )
 

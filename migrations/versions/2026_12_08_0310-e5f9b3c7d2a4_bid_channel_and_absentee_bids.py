@@ -1,7 +1,7 @@
 """the channel of each bid (online, absentee, floor) and a floor bid's clerk; absentee bids
 
 Revision ID: e5f9b3c7d2a4
-Revises: d4e8a2b6c1f3
+Revises: d4e7a9c2b1f3
 Create Date: 2026-12-08 03:00:00
 """
 
@@ -13,7 +13,7 @@ from alembic import op
 import app.db
 
 revision: str = "e5f9b3c7d2a4"
-down_revision: str | Sequence[str] | None = "d4e8a2b6c1f3"
+down_revision: str | Sequence[str] | None = "d4e7a9c2b1f3"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 
