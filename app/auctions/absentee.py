@@ -139,6 +139,10 @@ async def apply_opening(
     """Bid the lot's absentee maxima now it is open (idempotent); how many are still to apply
     (the lot paused or not open yet on the Redis clock: the caller tries again later)."""
     async with sessionmaker() as session:
+        pending = select(AbsenteeBid.id).where(AbsenteeBid.auction_id == auction_id,
+                                               AbsenteeBid.applied_at.is_(None)).limit(1)
+        if await session.scalar(pending) is None:  # most lots: no lock taken, nothing to do
+            return 0
         await _lock(session, auction_id)
         rows = (await session.scalars(select(AbsenteeBid).where(
             AbsenteeBid.auction_id == auction_id, AbsenteeBid.applied_at.is_(None))
