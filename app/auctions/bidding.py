@@ -9,7 +9,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.auctions.domain.rules import KINDS, SEALED_KINDS
 from app.auctions.engine import BidAccepted, BidRejected, BidResult, Engine, PlacedBid
-from app.auctions.models import Auction, AuctionRound, Bid
+from app.auctions.models import Auction, AuctionRound, Bid, BidChannel
 from app.auctions.schemas import BidOut
 from app.auctions.service import get_auction
 from app.auctions.trail.journal import BidEntry, Journal
@@ -35,10 +35,15 @@ _MESSAGES = {
 async def place_bid(
     *, engine: Engine, journal: Journal, sessionmaker: async_sessionmaker[AsyncSession],
     principal: Principal, auction_id: int, amount: Decimal | None, idempotency_key: str | None,
-    max_amount: Decimal | None = None,
+    max_amount: Decimal | None = None, channel: BidChannel = BidChannel.online,
+    bidder_id: int | None = None,
 ) -> BidOut:
-    """Decide the bid in Redis; every bid it placed is in the SQL trail before we answer."""
-    args = (engine, auction_id, principal, amount, max_amount, idempotency_key)
+    """Decide the bid in Redis; every bid it placed is in the SQL trail before we answer.
+
+    A floor bid: the clerk (principal) bids for bidder_id, the organization of the paddle."""
+    bidder = principal.organization_id if bidder_id is None else bidder_id
+    clerk = principal.user_id if channel is BidChannel.floor else None
+    args = (engine, auction_id, bidder, amount, max_amount, idempotency_key, channel, clerk)
     result = await _decide(*args)
     if not result.ok and result.unloaded:
         # Redis lost the round (or never had it): rebuild it from SQL and decide again. Another
@@ -50,8 +55,8 @@ async def place_bid(
     if not result.ok and idempotency_key is not None:
         # Redis may have lost the key (restart, FLUSHALL): the durable trail still knows it.
         replay = await _replay_from_trail(
-            sessionmaker, auction_id=auction_id, principal=principal, amount=amount,
-            max_amount=max_amount, idempotency_key=idempotency_key,
+            sessionmaker, auction_id=auction_id, principal=principal, bidder_id=bidder,
+            amount=amount, max_amount=max_amount, idempotency_key=idempotency_key, channel=channel,
         )
         if replay is not None:
             return replay
@@ -59,26 +64,9 @@ async def place_bid(
         raise Conflict(_MESSAGES.get(result.code, result.code), code=result.code,
                        extensions=_refusal_extras(result))
     assert isinstance(result, BidAccepted)
-    own = str(principal.organization_id)
-    placed = result.placed or (PlacedBid(own, result.paddle, result.seq, result.amount,
-                                         result.ends_at_ms, result.extended, result.event_id,
-                                         False),)
-    leading = placed[-1].seq
-    entries = [
-        BidEntry(
-            auction_id=auction_id, round_index=result.round_index, sequence=p.seq,
-            organization_id=int(p.bidder), paddle=p.paddle, amount=from_minor(p.amount),
-            placed_at=ms_to_datetime(result.placed_at_ms), ends_at=ms_to_datetime(p.ends_at_ms),
-            # a proxy's automatic bid belongs to the other bidder, placed by nobody's request
-            placed_by_id=principal.user_id if p.seq == result.seq else None,
-            idempotency_key=idempotency_key if p.seq == result.seq else None,
-            event_id=p.event_id,
-            # the leader's secret maximum, so a round rebuilt from SQL goes on bidding for him
-            proxy_max=from_minor(result.proxy_max) if p.seq == leading and result.proxy_max
-            else None,
-        )
-        for p in placed
-    ]
+    entries = trail_entries(result, auction_id=auction_id, bidder=bidder, channel=channel,
+                            placed_by=principal.user_id, clerk=clerk,
+                            idempotency_key=idempotency_key)
     if len(entries) == 1:  # the usual case, without gather's task per awaitable
         ids = [await journal.record(entries[0])]
     else:
@@ -89,13 +77,42 @@ async def place_bid(
     return BidOut.model_construct(
         id=0 if result.sealed else ids[mine], sequence=0 if result.sealed else entry.sequence,
         round_index=entry.round_index, amount=entry.amount, paddle=entry.paddle,
-        placed_at=entry.placed_at, ends_at=entry.ends_at,
+        placed_at=entry.placed_at, ends_at=entry.ends_at, channel=BidChannel(entry.channel),
+        clerk_id=entry.clerk_id,
     )
+
+
+def trail_entries(
+    result: BidAccepted, *, auction_id: int, bidder: int, channel: BidChannel,
+    placed_by: int | None, clerk: int | None, idempotency_key: str | None,
+) -> list[BidEntry]:
+    """The trail rows of every bid an accepted request placed (its own, and a proxy's)."""
+    placed = result.placed or (PlacedBid(str(bidder), result.paddle, result.seq, result.amount,
+                                         result.ends_at_ms, result.extended, result.event_id,
+                                         False, channel.value),)
+    leading = placed[-1].seq
+    return [
+        BidEntry(
+            auction_id=auction_id, round_index=result.round_index, sequence=p.seq,
+            organization_id=int(p.bidder), paddle=p.paddle, amount=from_minor(p.amount),
+            placed_at=ms_to_datetime(result.placed_at_ms), ends_at=ms_to_datetime(p.ends_at_ms),
+            # a proxy's automatic bid belongs to the other bidder, placed by nobody's request
+            placed_by_id=placed_by if p.seq == result.seq else None,
+            idempotency_key=idempotency_key if p.seq == result.seq else None,
+            event_id=p.event_id,
+            # the leader's secret maximum, so a round rebuilt from SQL goes on bidding for him
+            proxy_max=from_minor(result.proxy_max) if p.seq == leading and result.proxy_max
+            else None,
+            channel=p.channel, clerk_id=clerk if p.seq == result.seq else None,
+        )
+        for p in placed
+    ]
 
 
 async def _replay_from_trail(
     sessionmaker: async_sessionmaker[AsyncSession], *, auction_id: int, principal: Principal,
-    amount: Decimal | None, max_amount: Decimal | None, idempotency_key: str,
+    bidder_id: int, amount: Decimal | None, max_amount: Decimal | None, idempotency_key: str,
+    channel: BidChannel = BidChannel.online,
 ) -> BidOut | None:
     """The first answer to this key if its bid is in SQL; 409 if the key came with another body.
 
@@ -104,7 +121,7 @@ async def _replay_from_trail(
     async with sessionmaker() as session:
         bid = await session.scalar(
             select(Bid).where(
-                Bid.auction_id == auction_id, Bid.organization_id == principal.organization_id,
+                Bid.auction_id == auction_id, Bid.organization_id == bidder_id,
                 Bid.idempotency_key == idempotency_key,
             )
         )
@@ -120,7 +137,7 @@ async def _replay_from_trail(
         matches = amount is None or bid.amount <= amount
     else:
         matches = bid.amount == amount
-    if not matches:
+    if not matches or bid.channel != channel:  # the clerk's key is not the bidder's own
         code = "idempotency_key_reused"
         raise Conflict(_MESSAGES[code], code=code)
     out = bid_out(bid, principal)
@@ -137,16 +154,16 @@ def _refusal_extras(result: BidRejected) -> dict[str, str]:
     return {"minimum_next_bid": str(from_minor(result.minimum_next))}
 
 
-async def _decide(engine, auction_id, principal, amount, max_amount, key) -> BidResult:
+async def _decide(engine, auction_id, bidder, amount, max_amount, key, channel, clerk) -> BidResult:
     # The engine fingerprints a keyed request itself (from the minor units, which say
     # exactly what the decimal body said), to tell a retry from a reuse of the key.
     started = time.perf_counter()
     try:
         result = await engine.place_bid(
-            auction_id, bidder_id=principal.organization_id,
+            auction_id, bidder_id=bidder,
             amount=None if amount is None else to_minor(amount),
             max_amount=None if max_amount is None else to_minor(max_amount),
-            idempotency_key=key,
+            idempotency_key=key, channel=channel.value, clerk_id=clerk,
         )
     except ValueError as exc:  # a request this round's kind cannot take
         raise Unprocessable(str(exc), code="invalid_bid") from exc
@@ -184,5 +201,5 @@ def bid_out(bid: Bid, principal: Principal | None) -> BidOut:
     """A bid as the caller may see it: paddles only, except to admin and auditor."""
     out = BidOut.model_validate(bid)
     if principal is None or not principal.is_staff_reader:
-        out.organization_id = None
+        out.organization_id = out.clerk_id = None
     return out

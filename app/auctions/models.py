@@ -54,6 +54,15 @@ class LotHold(StrEnum):
     queued = "queued"  # a live session's lot waiting for its turn
 
 
+class BidChannel(StrEnum):
+    """How a bid reached the engine: the bidder's own request, his absentee maximum applied at
+    the lot's opening, or the clerk entering a paddle's bid in the room."""
+
+    online = "online"
+    absentee = "absentee"
+    floor = "floor"
+
+
 class RegistrationStatus(StrEnum):
     pending = "pending"
     qualified = "qualified"
@@ -191,3 +200,27 @@ class Bid(IdMixin, Base):
     # him leading), so a round rebuilt from SQL keeps bidding for him. Never served.
     proxy_max: Mapped[Decimal | None]
     recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    channel: Mapped[BidChannel] = mapped_column(
+        str_enum(BidChannel, "bid_channel"), default=BidChannel.online,
+        server_default=BidChannel.online.value)
+    # the clerk (admin user) who entered a floor bid; None on other channels
+    clerk_id: Mapped[int | None] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+
+
+class AbsenteeBid(IdMixin, TimestampMixin, Base):
+    """A qualified bidder's proxy maximum left before an english lot opens (one per bidder,
+    replaceable until the opening); applied at the opening in left_at order, so of equal
+    maxima the earlier one leads."""
+
+    __tablename__ = "absentee_bids"
+    __table_args__ = (UniqueConstraint("auction_id", "organization_id"),)
+
+    auction_id: Mapped[int] = mapped_column(ForeignKey("auctions.id", ondelete="RESTRICT"))
+    organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id", ondelete="RESTRICT"))
+    max_amount: Mapped[Decimal]
+    # when the maximum in force was left (a replacement's time): the order of application
+    left_at: Mapped[datetime] = mapped_column(default=utcnow)
+    placed_by_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="RESTRICT"))
+    # the request's Idempotency-Key: its retry is answered as first, even once the lot opened
+    idempotency_key: Mapped[str | None] = mapped_column(String(255))
+    applied_at: Mapped[datetime | None]

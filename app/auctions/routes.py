@@ -1,25 +1,29 @@
 """Auction, registration and bid endpoints: thin views over the services."""
 
+from functools import partial
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, FastAPI, Header, Query, Request, Response
 from sse_starlette import EventSourceResponse
 
-from app.auctions import bidding, registrations, service
+from app.auctions import absentee, bidding, floor, registrations, service
 from app.auctions import events as feed
 from app.auctions.bid_route import BidRoute, IdempotencyKey
 from app.auctions.engine import Engine
 from app.auctions.models import AuctionStatus
 from app.auctions.own_listing import AuctionBidder
 from app.auctions.schemas import (
+    AbsenteeOut,
     AuctionCreate,
     AuctionOut,
     BidCreate,
     BidOut,
+    FloorBidCreate,
     RegistrationApprove,
     RegistrationOut,
 )
 from app.db import SessionDep
+from app.errors import Conflict
 from app.pagination import PageDep
 from app.schemas import MAX_DB_ID, IdPath, NoBody, Page
 from app.security import AdminUser, CurrentUser, OptionalUser
@@ -38,17 +42,37 @@ async def place_bid(
     request: Request, principal: AuctionBidder, auction_id: IdPath, data: BidCreate,
     idempotency_key: IdempotencyKey = None,
 ) -> Response:
-    """Bid (qualified enterprise). A 201 means the bid is accepted and in the durable trail."""
+    """Bid (qualified enterprise). A 201 means the bid is accepted and in the durable trail.
+    Before an english session lot opens, {max_amount} is an absentee bid: 202 {status:
+    "absentee", ...}, replaceable until the opening, bidding for him from it."""
     # The hot path takes no request session (the journal group-commits the trail), and its
     # parameters are read by BidRoute.
     state = request.app.state
-    bid = await bidding.place_bid(
-        engine=state.engine, journal=state.journal, sessionmaker=state.sessionmaker,
-        principal=principal, auction_id=auction_id, amount=data.amount,
-        max_amount=data.max_amount, idempotency_key=idempotency_key,
-    )
+    bid = partial(bidding.place_bid, engine=state.engine, journal=state.journal,
+                  sessionmaker=state.sessionmaker, principal=principal, auction_id=auction_id,
+                  amount=data.amount, max_amount=data.max_amount, idempotency_key=idempotency_key)
+    if data.max_amount is not None and idempotency_key is not None:  # a retry of an absentee bid
+        left = await absentee.replayed(sessionmaker=state.sessionmaker, principal=principal,
+                                       auction_id=auction_id, max_amount=data.max_amount,
+                                       idempotency_key=idempotency_key)
+        if left is not None:
+            return Response(left.model_dump_json(), status_code=202, media_type="application/json")
+    try:
+        placed = await bid()
+    except Conflict as exc:
+        if exc.code != "auction_not_open" or data.max_amount is None:
+            raise
+        try:  # before an english lot opens, a maximum is left as an absentee bid (202)
+            left = await absentee.leave(engine=state.engine, sessionmaker=state.sessionmaker,
+                                        principal=principal, auction_id=auction_id,
+                                        max_amount=data.max_amount,
+                                        idempotency_key=idempotency_key)
+        except absentee.LotOpened:
+            placed = await bid()
+        else:
+            return Response(left.model_dump_json(), status_code=202, media_type="application/json")
     # serialised once here, not validated again by FastAPI
-    return Response(bid.model_dump_json(), status_code=201, media_type="application/json")
+    return Response(placed.model_dump_json(), status_code=201, media_type="application/json")
 
 
 def mount_bid_route(app: FastAPI, *, prefix: str, responses: dict) -> None:
@@ -58,7 +82,9 @@ def mount_bid_route(app: FastAPI, *, prefix: str, responses: dict) -> None:
     through the router's own layers of matching; the hot path skips both."""
     app.router.add_api_route(
         f"{prefix}{router.prefix}/{{auction_id}}/bids", place_bid, methods=["POST"],
-        status_code=201, response_model=BidOut, tags=router.tags, responses=responses,
+        status_code=201, response_model=BidOut, tags=router.tags,
+        responses=responses | {202: {"model": AbsenteeOut,
+                                     "description": "An absentee maximum left before the opening"}},
         route_class_override=BidRoute,
     )
     app.router.routes.insert(0, app.router.routes.pop())
@@ -179,6 +205,21 @@ async def list_bids(
     staff = principal is not None and principal.is_staff_reader
     rows, cursor = await bidding.list_bids(session, auction=auction, page=page, staff=staff)
     return Page(items=[bidding.bid_out(b, principal) for b in rows], next_cursor=cursor)
+
+
+@bidders_router.post("/{auction_id}/floor-bids", status_code=201, response_model=BidOut)
+async def place_floor_bid(
+    request: Request, principal: AdminUser, auction_id: IdPath, data: FloorBidCreate,
+    idempotency_key: IdempotencyKey = None,
+) -> BidOut:
+    """A paddle's bid raised in the room, entered by the clerk (admin): the rules of an online
+    bid; the trail records channel floor and the clerk. 409 unknown_paddle for a paddle not
+    qualified in the auction."""
+    state = request.app.state
+    return await floor.place_floor_bid(
+        engine=state.engine, journal=state.journal, sessionmaker=state.sessionmaker,
+        clerk=principal, auction_id=auction_id, paddle=data.paddle, amount=data.amount,
+        idempotency_key=idempotency_key)
 
 
 @bidders_router.get("/{auction_id}/events", response_class=EventSourceResponse)

@@ -2,7 +2,7 @@
 
 import re
 from decimal import Decimal
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import (
     BeforeValidator,
@@ -14,7 +14,13 @@ from pydantic import (
 )
 
 from app.auctions.domain.registry import RoundKind
-from app.auctions.models import AuctionOutcome, AuctionStatus, RegistrationStatus, UnsoldReason
+from app.auctions.models import (
+    AuctionOutcome,
+    AuctionStatus,
+    BidChannel,
+    RegistrationStatus,
+    UnsoldReason,
+)
 from app.schemas import DbId, Money, RequestModel, ResponseModel, Timestamp, TimestampIn, json_int
 
 RATE_PATTERN = r"^(0(\.[0-9]{1,4})?|1(\.0{1,4})?)$"
@@ -191,6 +197,23 @@ class BidCreate(RequestModel):
     max_amount: Money | None = Field(default=None, description="english proxy maximum (secret)")
 
 
+class AbsenteeOut(ResponseModel):
+    """An absentee maximum left before the lot opens: it bids for him from the opening."""
+
+    status: Literal["absentee"] = "absentee"
+    auction_id: int
+    paddle: str
+    max_amount: Money
+    left_at: Timestamp = Field(description="when this maximum was left (a replacement's time)")
+
+
+class FloorBidCreate(RequestModel):
+    """A bid raised in the room, entered by the clerk for the bidder's paddle."""
+
+    paddle: str = Field(min_length=1, max_length=8, pattern=r"^[A-Za-z0-9_-]+$")
+    amount: Money
+
+
 class BidOut(ResponseModel):
     """An accepted bid; organization_id is shown to admin and auditor only."""
 
@@ -202,3 +225,7 @@ class BidOut(ResponseModel):
     placed_at: Timestamp
     ends_at: Timestamp
     organization_id: int | None = None
+    channel: BidChannel = Field(default=BidChannel.online,
+                                description="online, absentee (applied at the opening) or floor")
+    clerk_id: int | None = Field(default=None, description="the clerk of a floor bid (admin, "
+                                 "auditor)")

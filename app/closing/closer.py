@@ -260,7 +260,7 @@ async def run_closer(
                 await reload_lost_rounds(engine, sessionmaker)
                 await lifecycle.finish_sessions(engine=engine, sessionmaker=sessionmaker)
                 await control.reconcile(engine=engine, sessionmaker=sessionmaker)
-            await openings.emit_due(engine)  # before the closes: a lot opens before it closes
+            await openings.emit_due(engine, sessionmaker)  # before the closes: a lot opens before it closes
             await close_due(engine, sessionmaker)
             if outage is not None:
                 log.info("closer_redis_back", failed_passes=outage.passes)

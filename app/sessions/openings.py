@@ -4,6 +4,9 @@ otherwise. A global sorted set holds each loaded lot's expected opening; the wor
 the event once it has passed (dedup by the stream's script) and only then forgets the entry,
 so a crash in between emits it on the next pass, never twice."""
 
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.auctions import absentee
 from app.auctions.engine import Engine
 from app.redis import as_text
 from app.sessions import stream
@@ -27,8 +30,9 @@ async def forget(engine: Engine, *, session_id: int, auction_id: int, lot_number
     await engine.redis.zrem(_key(engine), f"{session_id}:{auction_id}:{lot_number}")
 
 
-async def emit_due(engine: Engine) -> int:
-    """Tell lot_opened for every watched lot now open; how many were told."""
+async def emit_due(engine: Engine, sessionmaker: async_sessionmaker[AsyncSession]) -> int:
+    """Tell lot_opened for every watched lot now open, its absentee maxima applied first;
+    how many were told."""
     now_ms = await engine.server_time_ms()
     key, told = _key(engine), 0
     for member in map(as_text, await engine.redis.zrangebyscore(key, "-inf", now_ms, start=0,
@@ -43,6 +47,10 @@ async def emit_due(engine: Engine) -> int:
             continue
         if snap.round_index == 0 and not snap.state.closed and snap.now_ms < snap.spec.starts_at_ms:
             await engine.redis.zadd(key, {member: snap.spec.starts_at_ms})  # moved by a pause
+            continue
+        if not snap.state.closed and await absentee.apply_opening(
+                engine=engine, sessionmaker=sessionmaker, auction_id=auction_id):
+            await engine.redis.zadd(key, {member: now_ms + RECHECK_MS})  # some wait on
             continue
         await stream.emit(engine, session_id=session_id, name=f"lot_opened:{auction_id}",
                           type="lot_opened", auction_id=auction_id, lot_number=lot_number,

@@ -109,7 +109,7 @@ def _spec_fields(spec: RoundSpec, final: bool) -> dict[str, str]:
 
 def round_json(
     spec: RoundSpec, round_index: int, *, final: bool, restore: RoundState | None,
-    leader_paddle: str | None, advanced: list[str] | None,
+    leader_paddle: str | None, advanced: list[str] | None, proxy_channel: str | None = None,
 ) -> str:
     """The one argument of open_round.lua: the round's state hash fields and what it restores."""
     state = restore or RoundState.initial(spec)
@@ -118,6 +118,8 @@ def round_json(
         "leader_paddle": (leader_paddle or "") if restore is not None else "",
         "bid_count": str(state.bid_count), "ends_at_ms": str(state.ends_at_ms),
         "proxy_max": _arg(state.proxy_max),
+        # the channel the leader's maximum came by (place_bid.lua gives it to his proxy's bids)
+        "proxy_channel": (proxy_channel or "") if restore is not None else "",
     }
     body: dict[str, Any] = {"round": str(round_index), "fields": fields,
                             "bids": [[b.bidder, f"{b.amount}:{b.seq}"] for b in state.bids]}
@@ -201,6 +203,7 @@ class Engine:
         restore: RoundState | None = None,
         leader_paddle: str | None = None,
         advanced: Iterable[object] | None = None,
+        proxy_channel: str | None = None,
     ) -> OpenResult:
         """Initialise a round once (restore rebuilds it from the durable trail); schedule it.
 
@@ -216,7 +219,8 @@ class Engine:
         _check_restore(spec, state, leader_paddle)
         ids = None if advanced is None else [_check_id("bidder_id", b) for b in advanced]
         args = [round_json(spec, round_index, final=final, restore=restore,
-                           leader_paddle=leader_paddle, advanced=ids)]
+                           leader_paddle=leader_paddle, advanced=ids,
+                           proxy_channel=proxy_channel)]
         k = self.keys(auction_id)
         status, index = map(as_text, await self._run(self._open, [k.state, k.bids, k.advanced], args))
         result = OpenResult(cast(OpenStatus, status), int(index))
@@ -262,6 +266,8 @@ class Engine:
         idempotency_key: str | None = None,
         fingerprint: str | None = None,
         max_amount: int | None = None,
+        channel: str = "online",
+        clerk_id: object | None = None,
     ) -> BidResult:
         """Decide one bid atomically in Redis (idempotent per bidder and key).
 
@@ -269,7 +275,7 @@ class Engine:
         from); sealed: amount (replaces the bidder's earlier sealed bid); dutch: amount is
         optional, the most the bidder will pay; the bid takes the lot at the clock price.
         A request the kind cannot take (no amount in english, a proxy in sealed) raises
-        ValueError.
+        ValueError. channel (online, absentee, floor) and a floor bid's clerk go into the trail.
         """
         _check_money("amount", amount)
         _check_money("max_amount", max_amount)
@@ -281,10 +287,13 @@ class Engine:
             body: dict[str, Any] = {"amount": amount}
             if max_amount is not None:
                 body["max_amount"] = max_amount
+            if channel != "online":  # a key the clerk used is not the bidder's online request
+                body["channel"] = channel
             fingerprint = fingerprint_of(body)
         k = self.keys(auction_id)
         args = [_check_id("bidder_id", bidder_id), _arg(amount), idempotency_key or "",
-                fingerprint or "", _arg(max_amount)]
+                fingerprint or "", _arg(max_amount), _check_id("channel", channel),
+                "" if clerk_id is None else _check_id("clerk_id", clerk_id)]
         keys = [k.state, k.bidders, k.idem, k.events, k.bids, k.advanced, k.private]
         result = bid_result(await self._run(self._bid, keys, args))
         if isinstance(result, BidAccepted) and result.closed:

@@ -56,6 +56,7 @@ class PlacedBid:
     extended: bool
     event_id: str
     by_proxy: bool
+    channel: str = "online"  # online | absentee | floor (a proxy's bid: its maximum's channel)
 
 
 @dataclass(frozen=True, slots=True)
@@ -259,8 +260,8 @@ def bid_result(reply: Sequence[Any]) -> BidResult:
      placed, round_, proxy_max) = map(as_text, reply)
     if status == "ok":
         bids = tuple(
-            PlacedBid(b, p, int(q), int(a), int(e), x == "1", i, y == "1")
-            for b, p, q, a, e, x, i, y in json.loads(placed)
+            PlacedBid(b, p, int(q), int(a), int(e), x == "1", i, y == "1", c)
+            for b, p, q, a, e, x, i, y, c in json.loads(placed)
         )
         return BidAccepted(int(seq), int(amount), paddle, int(at), int(ends), extended == "1",
                            event_id, kind=kind, outbid=outbid == "1", closed=closed == "1",

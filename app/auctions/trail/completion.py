@@ -103,7 +103,9 @@ async def _bid_rows(session: AsyncSession, auction_id: int, entries: list[Event]
          "amount": from_minor(int(e["amount"])),
          "placed_at": ms_to_datetime(int(e["placed_at_ms"])),
          "ends_at": ms_to_datetime(int(e["ends_at_ms"])), "placed_by_id": None,
-         "idempotency_key": None, "event_id": e["id"], "recorded_at": utcnow()}
+         "idempotency_key": None, "event_id": e["id"], "recorded_at": utcnow(),
+         "channel": e.get("channel") or "online",
+         "clerk_id": int(e["clerk"]) if e.get("clerk") else None}
         for e in events if e["paddle"] in owners
     ]
 

@@ -50,6 +50,8 @@ class BidEntry:
     idempotency_key: str | None
     event_id: str
     proxy_max: Decimal | None = None
+    channel: str = "online"
+    clerk_id: int | None = None
 
     def row(self) -> dict:
         return {name: getattr(self, name) for name in self.__slots__}
@@ -234,11 +236,12 @@ async def write_bids(
 # Columns in BidEntry's field order, then recorded_at.
 _PG_INSERT = """
 INSERT INTO bids (auction_id, round_index, sequence, organization_id, paddle, amount, placed_at,
-                  ends_at, placed_by_id, idempotency_key, event_id, proxy_max, recorded_at)
-SELECT b.*, $13::timestamptz
+                  ends_at, placed_by_id, idempotency_key, event_id, proxy_max, channel, clerk_id,
+                  recorded_at)
+SELECT b.*, $15::timestamptz
   FROM unnest($1::bigint[], $2::int[], $3::int[], $4::bigint[], $5::varchar[], $6::numeric[],
               $7::timestamptz[], $8::timestamptz[], $9::bigint[], $10::varchar[],
-              $11::varchar[], $12::numeric[]) AS b
+              $11::varchar[], $12::numeric[], $13::varchar[], $14::bigint[]) AS b
 ON CONFLICT (auction_id, sequence) DO NOTHING
 RETURNING auction_id, sequence, id, event_id
 """

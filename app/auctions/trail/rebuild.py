@@ -94,4 +94,5 @@ async def load_round(session: AsyncSession, *, engine: Engine, auction: Auction)
     await engine.open_round(
         auction.id, spec, round_.round_index, final=final, restore=restore,
         leader_paddle=leader_paddle, advanced=advanced,
+        proxy_channel=trail[-1].channel.value if trail else None,
     )

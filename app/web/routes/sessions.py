@@ -7,7 +7,8 @@ from fastapi import APIRouter
 from pydantic import ValidationError
 from starlette.responses import Response
 
-from app.auctions.schemas import RegistrationApprove
+from app.auctions import floor
+from app.auctions.schemas import FloorBidCreate, RegistrationApprove
 from app.errors import Forbidden, NotFound
 from app.schemas import IdPath
 from app.security import Role
@@ -155,3 +156,21 @@ async def withdraw(page: PageDep, session_id: IdPath, auction_id: IdPath) -> Res
                                                     auction_id=auction_id, reason=data.reason,
                                                     session_id=session_id),
                      notice="lot_withdrawn", back=back)
+
+
+@router.post(CONSOLE + "/{session_id}/desk/floor-bid/{auction_id}")
+async def floor_bid(page: PageDep, session_id: IdPath, auction_id: IdPath) -> Response:
+    """The clerk enters a bid raised in the room for a paddle (the API's floor bid)."""
+    form = await page.form()
+    require(page, Role.admin)
+    back = f"{CONSOLE}/{session_id}/desk"
+    try:
+        data = FloorBidCreate.model_validate({"paddle": form.get("paddle", "").strip(),
+                                              "amount": form.get("amount", "").strip()})
+    except ValidationError:
+        return page.redirect(f"{back}?error=invalid_floor_bid")
+    state = page.request.app.state
+    return await act(page, lambda: floor.place_floor_bid(
+        engine=state.engine, journal=state.journal, sessionmaker=state.sessionmaker,
+        clerk=page.principal, auction_id=auction_id, paddle=data.paddle, amount=data.amount,
+        idempotency_key=None, session_id=session_id), notice="floor_bid_placed", back=back)

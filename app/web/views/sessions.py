@@ -2,6 +2,7 @@
 clerk desk, all read through app/sessions' services and views (as the API reads them)."""
 
 from dataclasses import dataclass, field
+from decimal import Decimal
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.auctions.engine import Engine
 from app.auctions.models import Auction, RegistrationStatus
 from app.errors import Conflict
+from app.money import from_minor
 from app.pagination import PageParams, fetch_rows_page
 from app.security import Principal, Role
 from app.sessions import registrations, results, service, views
@@ -38,6 +40,7 @@ class Desk:
     session: SessionOut
     current: LotOut | None  # the lot open now (live: the one open)
     next_up: LotOut | None
+    next_minimum: Decimal | None = None  # the open lot's lowest next bid: the floor form's default
 
 
 @dataclass
@@ -115,7 +118,9 @@ async def desk(db: AsyncSession, *, engine: Engine, principal: Principal, sessio
     lots = out.lots or []
     current = next((lot for lot in lots if lot.status.value == "open"), None)
     next_up = next((lot for lot in lots if lot.status.value == "queued"), None)
-    return Desk(out, current, next_up)
+    snap = None if current is None else await engine.read(current.auction_id)
+    minimum = None if snap is None else snap.minimum_next_bid
+    return Desk(out, current, next_up, None if minimum is None else from_minor(minimum))
 
 
 async def own_registrations(db: AsyncSession, principal: Principal,

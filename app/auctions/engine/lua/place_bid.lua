@@ -6,12 +6,13 @@
 --       7 private stream (sealed bids, for the service's trail reconciliation only: never
 --         served to clients; the public events stream gets nothing for a sealed bid)
 -- ARGV  1 bidder_id, 2 amount (integer minor units; '' = none: dutch, proxy),
---       3 idempotency key ('' = none), 4 request fingerprint, 5 max_amount ('' = no proxy)
+--       3 idempotency key ('' = none), 4 request fingerprint, 5 max_amount ('' = no proxy),
+--       6 channel (online|absentee|floor; '' = online), 7 clerk user id of a floor bid ('' = none)
 -- Reply (all strings): {'ok'|'err', code ('accepted' or a reject code), seq, amount, paddle,
 --       placed_at_ms (the decision time, also for rejections), ends_at_ms, extended '1'|'0',
 --       event id of the bid, kind, outbid '1'|'0', closed '1'|'0' (a dutch bid closed the
 --       round), placed (JSON list of [bidder, paddle, seq, amount, ends_at_ms, extended,
---       event_id, by_proxy] for every bid placed, the caller's and proxies'), round,
+--       event_id, by_proxy, channel] for every bid placed, the caller's and proxies'), round,
 --       proxy_max (the leader's live maximum after the bid, '' = none: for the service's
 --       durable trail only, so a rebuilt round keeps bidding for him; never served; in a
 --       bid_too_low rejection: the lowest next bid, where the kind shows one)}
@@ -21,6 +22,8 @@
 local state, bidders, idem, events, bids, advanced, private = KEYS[1], KEYS[2], KEYS[3],
   KEYS[4], KEYS[5], KEYS[6], KEYS[7]
 local bidder, amount_s, key, fingerprint, max_s = ARGV[1], ARGV[2], ARGV[3], ARGV[4], ARGV[5]
+local channel, clerk = ARGV[6] or '', ARGV[7] or ''
+if channel == '' then channel = 'online' end
 
 local function money(text)
   if text == nil or text == '' then return nil end
@@ -36,7 +39,7 @@ local now = now_ms()
 local s = load_fields(state, { 'round', 'kind', 'closed', 'starts_at_ms', 'ends_at_ms',
   'starting_price', 'increment', 'window_ms', 'extension_ms', 'hard_close_ms', 'current_price',
   'leader', 'leader_paddle', 'seq', 'bid_count', 'proxy_max', 'step', 'interval_ms', 'floor',
-  'restricted', 'final', 'reserve' })
+  'restricted', 'final', 'reserve', 'proxy_channel' })
 local paddle = redis.call('HGET', bidders, bidder)
 local kind = KINDS[s.kind]
 local hidden = kind ~= nil and kind.sealed
@@ -101,17 +104,22 @@ for i, b in ipairs(plan.bids) do
   if plan.close_at then moved = plan.close_at end
   local ext = moved > ends
   ends = moved
-  local who_paddle = paddle
-  if who ~= bidder then who_paddle = s.leader_paddle end
+  local who_paddle, who_channel, who_clerk = paddle, channel, clerk
+  -- a proxy's automatic bid for the leader keeps the channel his maximum came by
+  if who ~= bidder then who_paddle, who_channel, who_clerk = s.leader_paddle, s.proxy_channel, '' end
+  if who_channel == '' then who_channel = 'online' end
+  local trail = { 'channel', who_channel }
+  if who_clerk ~= '' then trail[3], trail[4] = 'clerk', who_clerk end
   redis.call('HSET', bids, who, istr(value) .. ':' .. istr(seq))
   local id
   if hidden then
     id = redis.call('XADD', private, '*', 'type', 'sealed_bid', 'seq', istr(seq),
       'amount', istr(value), 'paddle', who_paddle, 'bidder', who, 'placed_at_ms', istr(now),
-      'ends_at_ms', istr(ends), 'round', s.round)
+      'ends_at_ms', istr(ends), 'round', s.round, unpack(trail))
   else
     id = redis.call('XADD', events, '*', 'type', 'bid', 'seq', istr(seq), 'amount', istr(value),
-      'paddle', who_paddle, 'placed_at_ms', istr(now), 'ends_at_ms', istr(ends), 'round', s.round)
+      'paddle', who_paddle, 'placed_at_ms', istr(now), 'ends_at_ms', istr(ends), 'round', s.round,
+      unpack(trail))
     if ext then
       redis.call('XADD', events, '*', 'type', 'extended', 'seq', istr(seq),
         'ends_at_ms', istr(ends), 'round', s.round)
@@ -120,7 +128,8 @@ for i, b in ipairs(plan.bids) do
   local flag_ext, flag_proxy = '0', '0'
   if ext then flag_ext = '1' end
   if by_proxy then flag_proxy = '1' end
-  placed[i] = { who, who_paddle, istr(seq), istr(value), istr(ends), flag_ext, id, flag_proxy }
+  placed[i] = { who, who_paddle, istr(seq), istr(value), istr(ends), flag_ext, id, flag_proxy,
+    who_channel }
   if who == bidder then own = placed[i] end
 end
 
@@ -132,7 +141,8 @@ if hidden then  -- one write of the state: each call into Redis costs the script
 else
   if plan.keep and plan.keep > tonumber(last[4]) then keep = istr(plan.keep) end
   redis.call('HSET', state, 'seq', istr(seq), 'ends_at_ms', istr(ends), 'bid_count', s.bid_count,
-    'current_price', last[4], 'leader', last[1], 'leader_paddle', last[2], 'proxy_max', keep)
+    'current_price', last[4], 'leader', last[1], 'leader_paddle', last[2], 'proxy_max', keep,
+    'proxy_channel', last[9])
 end
 
 local closed = '0'
