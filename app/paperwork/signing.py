@@ -2,7 +2,7 @@
 
 Why not the Ed25519 key of the export manifests: EdDSA in PDF signatures (ISO 32002) is not
 validated by common readers yet (poppler's pdfsig reports an Ed25519-signed file as
-"corrupted"), while ECDSA P-256 with SHA-256 is (docs/decisions/0015-paperwork-pdfs.md).
+"corrupted"), while ECDSA P-256 with SHA-256 is (docs/decisions/0014-paperwork-pdfs.md).
 
 The key and certificate come from TECHAUCTION_PDF_SIGNING_FILE (one PEM file holding the
 private key and the certificate, e.g. one a CA issued); without it a self-signed pair is made
